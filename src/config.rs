@@ -1,0 +1,26 @@
+//! Settings from flags and the environment (flags win).
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://dealdraft.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// Where the data lives.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (created if missing) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+/// Where to listen.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "DEALDRAFT_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+}

@@ -1,0 +1,184 @@
+//! Contacts: the people at accounts.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::validate::{Check, LINE_MAX};
+use super::{Resource, check_exists, owner};
+use crate::auth::Actor;
+use crate::error::{Error, FieldErrors};
+use crate::store::records::{Dependent, Filter, Meta, Record};
+use crate::store::{Id, Tx, Value};
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Contact {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub meta: Meta,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub account_id: Option<Id>,
+    pub owner_id: Id,
+}
+
+impl Contact {
+    /// "First Last", or whichever of the two is known.
+    pub fn full_name(&self) -> String {
+        [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub id: Option<Id>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub account_id: Option<Id>,
+    pub owner_id: Option<Id>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactFilter {
+    pub owner_id: Option<Id>,
+    pub account_id: Option<Id>,
+    /// Exact address, case-insensitive.
+    pub email: Option<String>,
+}
+
+impl Record for Contact {
+    const TABLE: &'static str = "contacts";
+    const ENTITY: &'static str = "contact";
+    const DEPENDENTS: &'static [Dependent] = &[
+        Dependent {
+            table: "deals",
+            column: "primary_contact_id",
+            noun: ("deal naming it as primary contact", "deals naming it as primary contact"),
+        },
+        Dependent {
+            table: "activities",
+            column: "contact_id",
+            noun: ("activity", "activities"),
+        },
+    ];
+    const CASCADES: &'static [(&'static str, &'static str)] = &[
+        ("profile_answers", "subject_id"),
+        ("contact_relationships", "from_contact_id"),
+        ("contact_relationships", "to_contact_id"),
+        ("deal_contacts", "contact_id"),
+    ];
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+
+    fn columns(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("first_name", self.first_name.clone().into()),
+            ("last_name", self.last_name.clone().into()),
+            ("title", self.title.clone().into()),
+            ("email", self.email.clone().into()),
+            ("phone", self.phone.clone().into()),
+            ("account_id", self.account_id.into()),
+            ("owner_id", self.owner_id.into()),
+        ]
+    }
+
+    fn search_text(&self) -> String {
+        [
+            self.first_name.as_ref(),
+            self.last_name.as_ref(),
+            self.title.as_ref(),
+            self.email.as_ref(),
+            self.phone.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+impl Resource for Contact {
+    type Input = ContactInput;
+    type Filter = ContactFilter;
+
+    fn input_id(input: &ContactInput) -> Option<Id> {
+        input.id
+    }
+
+    fn build(
+        input: ContactInput,
+        meta: Meta,
+        current: Option<&Self>,
+        actor: &Actor,
+    ) -> Result<Self, FieldErrors> {
+        let mut c = Check::new();
+        let contact = Contact {
+            first_name: c.text("first_name", input.first_name, LINE_MAX),
+            last_name: c.text("last_name", input.last_name, LINE_MAX),
+            title: c.text("title", input.title, LINE_MAX),
+            email: c.email("email", input.email).map(|e| e.to_lowercase()),
+            phone: c.phone("phone", input.phone),
+            account_id: input.account_id,
+            owner_id: owner(&mut c, input.owner_id, current.is_some(), actor),
+            meta,
+        };
+        if contact.first_name.is_none() && contact.last_name.is_none() {
+            c.errors.add("first_name", "a first or a last name is required");
+            c.errors.add("last_name", "a first or a last name is required");
+        }
+        c.finish()?;
+        Ok(contact)
+    }
+
+    fn to_input(&self) -> ContactInput {
+        ContactInput {
+            id: Some(self.meta.id),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            title: self.title.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            account_id: self.account_id,
+            owner_id: Some(self.owner_id),
+        }
+    }
+
+    fn filters(f: &ContactFilter) -> Vec<Filter> {
+        let mut out = Vec::new();
+        if let Some(v) = f.owner_id {
+            out.push(Filter::eq("owner_id", v));
+        }
+        if let Some(v) = f.account_id {
+            out.push(Filter::eq("account_id", v));
+        }
+        if let Some(v) = &f.email {
+            out.push(Filter::eq("email", v.trim().to_lowercase()));
+        }
+        out
+    }
+
+    async fn prepare(&mut self, tx: &mut Tx, _current: Option<&Self>) -> Result<(), Error> {
+        let mut errors = FieldErrors::new();
+        check_exists(tx, &mut errors, "account_id", "accounts", self.account_id).await?;
+        check_exists(tx, &mut errors, "owner_id", "users", Some(self.owner_id)).await?;
+        errors.check()
+    }
+}

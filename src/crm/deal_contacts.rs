@@ -1,0 +1,101 @@
+//! The people involved in a deal and the part each plays.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::contacts::Contact;
+use super::deals::Deal;
+use super::text_enum;
+use crate::auth::Actor;
+use crate::error::{Error, FieldErrors};
+use crate::store::records::{self, exists};
+use crate::store::{Id, Sql, Store};
+
+text_enum! {
+    DealRole {
+        DecisionMaker = "decision_maker",
+        Champion = "champion",
+        Influencer = "influencer",
+        Blocker = "blocker",
+        User = "user",
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealContactInput {
+    pub contact_id: Id,
+    pub role: DealRole,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealContactsInput {
+    pub contacts: Vec<DealContactInput>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DealContact {
+    pub contact_id: Id,
+    pub role: DealRole,
+    pub contact: Contact,
+}
+
+pub async fn list(store: &Store, deal: Id) -> Result<Vec<DealContact>, Error> {
+    super::get::<Deal>(store, deal).await?;
+    let mut sql = Sql::new("SELECT contact_id, role FROM deal_contacts WHERE deal_id = ");
+    sql.bind(deal).push(" ORDER BY contact_id");
+    let rows: Vec<DealContactInput> = store.fetch_all(&sql).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(contact) = records::get::<Contact>(store, row.contact_id).await? {
+            out.push(DealContact {
+                contact_id: row.contact_id,
+                role: row.role,
+                contact,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces the deal's contacts with `input`.
+pub async fn replace(
+    store: &Store,
+    _actor: &Actor,
+    deal: Id,
+    input: DealContactsInput,
+) -> Result<Vec<DealContact>, Error> {
+    let mut tx = store.begin().await?;
+    if !exists(&mut tx, "deals", deal).await? {
+        return Err(Error::not_found("deal", deal));
+    }
+    let mut errors = FieldErrors::new();
+    let mut seen = HashSet::new();
+    for (i, item) in input.contacts.iter().enumerate() {
+        let field = format!("contacts[{i}].contact_id");
+        if !seen.insert(item.contact_id) {
+            errors.add(field, "is listed twice");
+        } else if !exists(&mut tx, "contacts", item.contact_id).await? {
+            errors.add(field, format!("{} does not exist", item.contact_id));
+        }
+    }
+    errors.check()?;
+    let mut clear = Sql::new("DELETE FROM deal_contacts WHERE deal_id = ");
+    clear.bind(deal);
+    tx.execute(&clear).await?;
+    for item in &input.contacts {
+        let mut sql = Sql::new("INSERT INTO deal_contacts (deal_id, contact_id, role) VALUES (");
+        sql.bind(deal)
+            .push(", ")
+            .bind(item.contact_id)
+            .push(", ")
+            .bind(item.role)
+            .push(")");
+        tx.execute(&sql).await?;
+    }
+    tx.commit().await?;
+    list(store, deal).await
+}

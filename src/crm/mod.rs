@@ -1,0 +1,264 @@
+//! The CRM core: accounts, contacts, deals, activities, profiling questions
+//! and answers. Domain functions take a [`Store`] and plain values and are
+//! usable without HTTP.
+
+pub mod accounts;
+pub mod activities;
+pub mod contacts;
+pub mod deal_contacts;
+pub mod deals;
+pub mod list;
+pub mod profiling;
+pub mod relationships;
+pub mod validate;
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Actor;
+use crate::error::{Error, FieldErrors};
+use crate::input;
+use crate::store::records::{self, Deletion, Filter, Meta, Page, Record, Updated};
+use crate::store::{Id, Store, Tx};
+
+pub use list::ListParams;
+
+/// Declares an enum stored as text and sent as a `snake_case` string.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
+                }
+            }
+        }
+
+        $crate::text_column!($name);
+
+        impl From<$name> for $crate::store::Value {
+            fn from(v: $name) -> Self {
+                $crate::store::Value::from(v.as_str())
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+/// A CRM record with the standard create/read/list/patch/delete life cycle.
+pub trait Resource: Record + Clone {
+    /// The body of a create, and the shape a PATCH is merged into.
+    type Input: DeserializeOwned + Serialize + Send;
+    /// The list filters beyond the common ones.
+    type Filter: DeserializeOwned + Default + Send;
+
+    /// The client-chosen id of a create, if any.
+    fn input_id(input: &Self::Input) -> Option<Id>;
+
+    /// Validates `input` into a record. `current` is the stored record when
+    /// this is a PATCH.
+    fn build(
+        input: Self::Input,
+        meta: Meta,
+        current: Option<&Self>,
+        actor: &Actor,
+    ) -> Result<Self, FieldErrors>;
+
+    /// The record as an input, the base a PATCH is merged onto.
+    fn to_input(&self) -> Self::Input;
+
+    fn filters(filter: &Self::Filter) -> Vec<Filter>;
+
+    /// Runs inside the write before the record is stored: checks that the
+    /// records it refers to exist and fills what depends on other rows.
+    fn prepare(
+        &mut self,
+        tx: &mut Tx,
+        current: Option<&Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Runs inside the write after the record is stored.
+    fn after_write(
+        &self,
+        _tx: &mut Tx,
+        _previous: Option<&Self>,
+        _actor: &Actor,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
+    }
+}
+
+pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
+    records::get(store, id)
+        .await?
+        .ok_or_else(|| Error::not_found(R::ENTITY, id))
+}
+
+pub async fn list<R: Resource>(
+    store: &Store,
+    params: &ListParams,
+    filter: &R::Filter,
+) -> Result<Page<R>, Error> {
+    let mut query = params.query(R::SORT.is_some())?;
+    query.filters = R::filters(filter);
+    Ok(records::list(store, &query).await?)
+}
+
+pub async fn create<R: Resource>(store: &Store, actor: &Actor, input: R::Input) -> Result<R, Error> {
+    let meta = Meta::new(R::input_id(&input));
+    let mut record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
+    let mut tx = store.begin().await?;
+    if records::exists(&mut tx, R::TABLE, record.meta().id).await? {
+        return Err(Error::conflict(format!(
+            "{} {} already exists",
+            R::ENTITY,
+            record.meta().id
+        )));
+    }
+    record.prepare(&mut tx, None).await?;
+    records::insert(&mut tx, &record).await?;
+    record.after_write(&mut tx, None, actor).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Applies a PATCH: absent fields are unchanged, `null` clears, `version`
+/// must match the stored one.
+pub async fn update<R: Resource>(
+    store: &Store,
+    actor: &Actor,
+    id: Id,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<R, Error> {
+    let version = match patch.remove("version") {
+        Some(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|v| v >= 1) => {
+            n.as_i64().unwrap_or_default()
+        }
+        Some(_) => return Err(Error::invalid("version", "must be a positive integer")),
+        None => return Err(Error::invalid("version", "required")),
+    };
+    let current: R = get(store, id).await?;
+    if let Some(given) = patch.remove("id")
+        && given != serde_json::Value::String(id.to_string())
+    {
+        return Err(Error::invalid("id", "cannot be changed"));
+    }
+    let mut merged = match serde_json::to_value(current.to_input()) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    merged.extend(patch);
+    let input: R::Input = input::from_json_value(serde_json::Value::Object(merged))?;
+    let mut meta = current.meta().clone();
+    meta.version = version;
+    let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
+    let mut tx = store.begin().await?;
+    record.prepare(&mut tx, Some(&current)).await?;
+    match records::update(&mut tx, &mut record).await? {
+        Updated::Done => {}
+        Updated::Stale { current_version } => {
+            return Err(Error::Conflict {
+                message: format!(
+                    "{} {id} was changed by someone else: it is at version {current_version}, not {version}",
+                    R::ENTITY
+                ),
+                current_version: Some(current_version),
+                fields: FieldErrors::new(),
+            });
+        }
+        Updated::Missing => return Err(Error::not_found(R::ENTITY, id)),
+    }
+    record.after_write(&mut tx, Some(&current), actor).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub async fn delete<R: Resource>(store: &Store, _actor: &Actor, id: Id) -> Result<(), Error> {
+    let mut tx = store.begin().await?;
+    match records::delete::<R>(&mut tx, id).await? {
+        Deletion::Done => {
+            tx.commit().await?;
+            Ok(())
+        }
+        Deletion::Missing => Err(Error::not_found(R::ENTITY, id)),
+        Deletion::Blocked(counts) => {
+            let what: Vec<String> = counts
+                .iter()
+                .map(|(n, dep)| {
+                    let noun = if *n == 1 { dep.noun.0 } else { dep.noun.1 };
+                    format!("{n} {noun}")
+                })
+                .collect();
+            Err(Error::conflict(format!(
+                "{} {id} cannot be deleted: it still has {}; delete or move them first",
+                R::ENTITY,
+                what.join(" and ")
+            )))
+        }
+    }
+}
+
+/// Records `field: "does not exist"` unless `id` names a row of `table`.
+pub async fn check_exists(
+    tx: &mut Tx,
+    errors: &mut FieldErrors,
+    field: &str,
+    table: &str,
+    id: Option<Id>,
+) -> Result<(), Error> {
+    if let Some(id) = id
+        && !records::exists(tx, table, id).await?
+    {
+        errors.add(field, format!("{id} does not exist"));
+    }
+    Ok(())
+}
+
+/// The owner of a record: the actor when a new record names none; required
+/// once the record exists (`null` in a PATCH is refused, not reset).
+pub(crate) fn owner(c: &mut validate::Check, given: Option<Id>, exists: bool, actor: &Actor) -> Id {
+    match given {
+        Some(id) => id,
+        None if exists => {
+            c.errors.add("owner_id", "required");
+            actor.user_id
+        }
+        None => actor.user_id,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountOf {
+    account_id: Option<Id>,
+}
+
+/// The account of the row `id` of `table` (`None` if there is no such row).
+pub(crate) async fn account_of(
+    tx: &mut Tx,
+    table: &str,
+    id: Id,
+) -> Result<Option<Option<Id>>, Error> {
+    let mut sql = crate::store::Sql::new(format!("SELECT account_id FROM {table} WHERE id = "));
+    sql.bind(id);
+    Ok(tx
+        .fetch_optional::<AccountOf>(&sql)
+        .await?
+        .map(|r| r.account_id))
+}

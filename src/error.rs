@@ -1,0 +1,196 @@
+//! The library's error type and its one mapping to HTTP responses.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// Problems with named input fields: `{field: problem}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a problem; the first one named for a field wins.
+    pub fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| problem.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    /// `Ok` when nothing was recorded, else a validation error.
+    pub fn check(self) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+
+    /// The first problem (by field name); `("body", …)` when there is none.
+    pub fn first(&self) -> (String, String) {
+        self.0
+            .iter()
+            .next()
+            .map(|(f, p)| (f.clone(), p.clone()))
+            .unwrap_or_else(|| ("body".to_owned(), "invalid".to_owned()))
+    }
+
+    pub fn one(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        let mut e = Self::new();
+        e.add(field, problem);
+        e
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current_version: Option<i64>,
+        fields: FieldErrors,
+    },
+    #[error("some fields are invalid")]
+    Validation(FieldErrors),
+    #[error("{message}")]
+    BadRequest { message: String, field: String },
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A bug, such as a panic in a handler; details go to the log only.
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    pub fn not_found(entity: &str, id: impl std::fmt::Display) -> Self {
+        Error::NotFound(format!("{entity} {id} does not exist"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            current_version: None,
+            fields: FieldErrors::new(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Validation(FieldErrors::one(field, problem))
+    }
+
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Error::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Error::Store(StoreError::Unique(_) | StoreError::ForeignKey(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            Error::Store(_) | Error::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Body {
+    error: Detail,
+}
+
+#[derive(Serialize)]
+struct Detail {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "FieldErrors::is_empty")]
+    fields: FieldErrors,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i64>,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, fields, current_version) = match self {
+            Error::Validation(fields) => (
+                "some fields are invalid: see `fields`".to_owned(),
+                fields,
+                None,
+            ),
+            Error::Conflict {
+                message,
+                current_version,
+                fields,
+            } => (message, fields, current_version),
+            Error::BadRequest { message, field } => {
+                let fields = FieldErrors::one(field, message.clone());
+                (message, fields, None)
+            }
+            Error::Store(StoreError::Unique(_)) => (
+                "a record with this id or unique value already exists".to_owned(),
+                FieldErrors::new(),
+                None,
+            ),
+            Error::Store(StoreError::ForeignKey(_)) => (
+                "a referenced record does not exist, or this record is still referenced".to_owned(),
+                FieldErrors::new(),
+                None,
+            ),
+            Error::Store(e) => {
+                // Database details stay in the log, never in a response.
+                tracing::error!(error = %e, "request failed in the store");
+                ("internal error".to_owned(), FieldErrors::new(), None)
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = %e, "request failed");
+                ("internal error".to_owned(), FieldErrors::new(), None)
+            }
+            other => (other.to_string(), FieldErrors::new(), None),
+        };
+        let body = Body {
+            error: Detail {
+                code,
+                message,
+                fields,
+                current_version,
+            },
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,92 @@
+//! The `dealdraft` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use dealdraft::config::{DatabaseArgs, ServeArgs};
+use dealdraft::store::Store;
+
+#[derive(Parser)]
+#[command(name = "dealdraft", version, about = "Proposal and sales-collateral generator with a small CRM")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the web app and the JSON API.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Seed a demo workspace into an empty database, print it, then serve.
+    Demo(ServeArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            open(&args).await?;
+            println!("migrations applied to {}", args.database_url);
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let store = open(&args.database).await?;
+            let summary = dealdraft::demo::seed(&store).await?;
+            println!("{summary}");
+            serve(args).await
+        }
+    }
+}
+
+async fn open(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    let store = Store::connect(&args.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", args.database_url))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = open(&args.database).await?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %args.database.database_url, "serving");
+    println!("dealdraft is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
+    dealdraft::web::serve(listener, store, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,34 @@
+use thiserror::Error;
+
+/// What can go wrong below the domain: the domain turns the first two into
+/// answers the user can act on and treats the rest as internal.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("a unique value is already used ({0})")]
+    Unique(String),
+    #[error("a referenced record does not exist or is still referenced ({0})")]
+    ForeignKey(String),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return StoreError::Unique(db.message().to_owned());
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return StoreError::ForeignKey(db.message().to_owned());
+                }
+                _ => {}
+            }
+        }
+        StoreError::Database(e)
+    }
+}

@@ -1,0 +1,78 @@
+//! Storage: one store type over SQLite (the embedded default) or PostgreSQL,
+//! picked from the URL scheme. Queries are plain SQL with `$N` placeholders,
+//! which both backends accept; values are bound through [`Value`].
+
+mod error;
+mod pool;
+pub mod records;
+pub mod search;
+mod types;
+
+pub use error::StoreError;
+pub use pool::{Backend, Store, Tx};
+pub use types::{Amount, Date, Id, JsonText, Timestamp, Value};
+
+/// A statement and the values for its placeholders, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder (`$N`) for `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// A statement with one value per placeholder already in `text`.
+    pub fn with_args(text: impl Into<String>, args: Vec<Value>) -> Self {
+        Sql {
+            text: text.into(),
+            args,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A row type that decodes from either backend.
+pub trait DbRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+
+impl<T> DbRow for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+/// A single `count` column.
+#[derive(sqlx::FromRow)]
+pub struct Count {
+    pub n: i64,
+}

@@ -1,0 +1,108 @@
+//! HTTP: the axum router, its middleware, and the server's life cycle.
+
+mod api;
+pub mod extract;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::{HeaderName, Request};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::Error;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "dealdraft",
+    description = "The CRM and document API of dealdraft. Errors share one shape: \
+                   `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+))]
+struct ApiDoc;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: API, health check and OpenAPI description.
+pub fn router(store: Store) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api::routes())
+        .split_for_parts();
+    let state = AppState {
+        store,
+        openapi: Arc::new(openapi),
+    };
+    api.route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            // A panic is a bug; the client still gets the API's error shape.
+            Error::Internal("a handler panicked".to_owned()).into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `store` on `listener` until `shutdown` resolves, then lets the
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(store.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    store.close().await;
+    result
+}
+
+async fn healthz(State(store): State<Store>) -> Result<Json<serde_json::Value>, Error> {
+    store.ping().await?;
+    Ok(Json(serde_json::json!({"status": "ok"})))
+}
+
+async fn openapi_json(State(state): State<AppState>) -> Json<Arc<utoipa::openapi::OpenApi>> {
+    Json(state.openapi.clone())
+}
+
+async fn not_found() -> Response {
+    Error::NotFound("no such route".to_owned()).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    Error::MethodNotAllowed("this path does not take that method".to_owned()).into_response()
+}
