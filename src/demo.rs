@@ -3,16 +3,23 @@
 use serde_json::json;
 
 use crate::auth::Actor;
-use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
 use crate::crm::profiling::{self, Question, Subject};
+use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
 use crate::error::Error;
-use crate::store::records::{self, ListQuery};
 use crate::store::Store;
+use crate::store::records::{self, ListQuery};
 
 /// Seeds the demo data into an empty database; a database that already has
 /// accounts is left as it is. Returns a summary to print.
 pub async fn seed(store: &Store) -> Result<String, Error> {
-    let existing = records::list::<Account>(store, &ListQuery { limit: 1, ..Default::default() }).await?;
+    let existing = records::list::<Account>(
+        store,
+        &ListQuery {
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
     if !existing.items.is_empty() {
         return Ok("The database already holds data; the demo left it as it is.".to_owned());
     }
@@ -20,12 +27,48 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
     let a = &actor;
 
     for (key, label, kind, options, applies_to) in [
-        ("budget", "Budget approved for this project", "number", None, "deal"),
-        ("compliance", "Compliance requirements that matter", "multi", Some(vec!["ISO 27001", "SOC 2", "GDPR", "HIPAA"]), "account"),
-        ("decision_date", "When will they decide?", "date", None, "deal"),
-        ("current_tool", "What do they use today?", "text", None, "account"),
-        ("pilot_wanted", "Do they want a pilot first?", "bool", None, "deal"),
-        ("buying_stage", "Where are they in their buying process?", "choice", Some(vec!["exploring", "evaluating", "deciding"]), "contact"),
+        (
+            "budget",
+            "Budget approved for this project",
+            "number",
+            None,
+            "deal",
+        ),
+        (
+            "compliance",
+            "Compliance requirements that matter",
+            "multi",
+            Some(vec!["ISO 27001", "SOC 2", "GDPR", "HIPAA"]),
+            "account",
+        ),
+        (
+            "decision_date",
+            "When will they decide?",
+            "date",
+            None,
+            "deal",
+        ),
+        (
+            "current_tool",
+            "What do they use today?",
+            "text",
+            None,
+            "account",
+        ),
+        (
+            "pilot_wanted",
+            "Do they want a pilot first?",
+            "bool",
+            None,
+            "deal",
+        ),
+        (
+            "buying_stage",
+            "Where are they in their buying process?",
+            "choice",
+            Some(vec!["exploring", "evaluating", "deciding"]),
+            "contact",
+        ),
     ] {
         let input = serde_json::from_value(json!({
             "key": key, "label": label, "kind": kind, "options": options, "applies_to": applies_to,
@@ -35,39 +78,121 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
     }
 
     let mut made = Vec::new();
-    for (name, domain, industry, employees, country, address, contact, deal, stage, amount, currency, close) in [
-        ("Müller Maschinenbau GmbH", "mueller-maschinenbau.de", "Manufacturing", 850, "DE",
-         "Industriestraße 12\n70565 Stuttgart", ("Jürgen", "Müller", "Head of Operations", "j.mueller@mueller-maschinenbau.de", "+49 711 555 0101"),
-         "Shop-floor analytics rollout", "proposal", "48000.00", "EUR", "2027-01-29"),
-        ("Northwind Health", "northwindhealth.com", "Healthcare", 2300, "US",
-         "400 Harbor Blvd\nBoston, MA 02110", ("Dana", "Okafor", "CIO", "dana.okafor@northwindhealth.com", "+1 617 555 0142"),
-         "Patient-portal modernisation", "negotiation", "126500.00", "USD", "2026-12-18"),
-        ("Fjordline Logistics AS", "fjordline.no", "Logistics", 410, "NO",
-         "Strandkaien 3\n5013 Bergen", ("Ingrid", "Solberg", "VP Finance", "ingrid.solberg@fjordline.no", "+47 55 55 01 23"),
-         "Fleet cost reporting", "qualified", "21000.00", "EUR", "2027-03-15"),
+    for (
+        name,
+        domain,
+        industry,
+        employees,
+        country,
+        address,
+        contact,
+        deal,
+        stage,
+        amount,
+        currency,
+        close,
+    ) in [
+        (
+            "Müller Maschinenbau GmbH",
+            "mueller-maschinenbau.de",
+            "Manufacturing",
+            850,
+            "DE",
+            "Industriestraße 12\n70565 Stuttgart",
+            (
+                "Jürgen",
+                "Müller",
+                "Head of Operations",
+                "j.mueller@mueller-maschinenbau.de",
+                "+49 711 555 0101",
+            ),
+            "Shop-floor analytics rollout",
+            "proposal",
+            "48000.00",
+            "EUR",
+            "2027-01-29",
+        ),
+        (
+            "Northwind Health",
+            "northwindhealth.com",
+            "Healthcare",
+            2300,
+            "US",
+            "400 Harbor Blvd\nBoston, MA 02110",
+            (
+                "Dana",
+                "Okafor",
+                "CIO",
+                "dana.okafor@northwindhealth.com",
+                "+1 617 555 0142",
+            ),
+            "Patient-portal modernisation",
+            "negotiation",
+            "126500.00",
+            "USD",
+            "2026-12-18",
+        ),
+        (
+            "Fjordline Logistics AS",
+            "fjordline.no",
+            "Logistics",
+            410,
+            "NO",
+            "Strandkaien 3\n5013 Bergen",
+            (
+                "Ingrid",
+                "Solberg",
+                "VP Finance",
+                "ingrid.solberg@fjordline.no",
+                "+47 55 55 01 23",
+            ),
+            "Fleet cost reporting",
+            "qualified",
+            "21000.00",
+            "EUR",
+            "2027-03-15",
+        ),
     ] {
-        let account: Account = crm::create(store, a, parse(json!({
-            "name": name, "domain": domain, "industry": industry, "employee_count": employees,
-            "country": country, "address": address,
-        }))?).await?;
-        let person: Contact = crm::create(store, a, parse(json!({
-            "first_name": contact.0, "last_name": contact.1, "title": contact.2,
-            "email": contact.3, "phone": contact.4, "account_id": account.meta.id,
-        }))?).await?;
+        let account: Account = crm::create(
+            store,
+            a,
+            parse(json!({
+                "name": name, "domain": domain, "industry": industry, "employee_count": employees,
+                "country": country, "address": address,
+            }))?,
+        )
+        .await?;
+        let person: Contact = crm::create(
+            store,
+            a,
+            parse(json!({
+                "first_name": contact.0, "last_name": contact.1, "title": contact.2,
+                "email": contact.3, "phone": contact.4, "account_id": account.meta.id,
+            }))?,
+        )
+        .await?;
         let deal: Deal = crm::create(store, a, parse(json!({
             "name": deal, "account_id": account.meta.id, "primary_contact_id": person.meta.id,
             "stage": stage, "amount": amount, "currency": currency, "expected_close_date": close,
             "next_step": "Send the proposal",
         }))?).await?;
-        crm::create::<Activity>(store, a, parse(json!({
-            "kind": "call", "subject": format!("Discovery call with {}", person.full_name()),
-            "body": "Walked through their current process and the pain points.",
-            "deal_id": deal.meta.id, "contact_id": person.meta.id,
-        }))?).await?;
+        crm::create::<Activity>(
+            store,
+            a,
+            parse(json!({
+                "kind": "call", "subject": format!("Discovery call with {}", person.full_name()),
+                "body": "Walked through their current process and the pain points.",
+                "deal_id": deal.meta.id, "contact_id": person.meta.id,
+            }))?,
+        )
+        .await?;
         let mut answers = serde_json::Map::new();
         answers.insert("pilot_wanted".into(), json!(stage == "qualified"));
         profiling::put_answers(store, a, Subject::Deal, deal.meta.id, answers).await?;
-        made.push(format!("  {name}: deal \"{}\" ({stage}, {amount} {currency})", deal.name));
+        made.push(format!(
+            "  {name}: deal \"{}\" ({stage}, {amount} {currency})",
+            deal.name
+        ));
     }
     Ok(format!(
         "Demo workspace seeded:\n{}\nUntil sign-in arrives, every request acts as the built-in system user.",

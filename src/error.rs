@@ -119,12 +119,10 @@ impl Error {
             Error::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Error::Store(StoreError::Unique(_) | StoreError::ForeignKey(_)) => {
+            Error::Store(StoreError::Unique(_) | StoreError::ForeignKey { .. }) => {
                 (StatusCode::CONFLICT, "conflict")
             }
-            Error::Store(_) | Error::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
+            Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -167,7 +165,7 @@ impl IntoResponse for Error {
                 FieldErrors::new(),
                 None,
             ),
-            Error::Store(StoreError::ForeignKey(_)) => (
+            Error::Store(StoreError::ForeignKey { .. }) => (
                 "a referenced record does not exist, or this record is still referenced".to_owned(),
                 FieldErrors::new(),
                 None,

@@ -8,16 +8,11 @@ use crate::error::{Error, FieldErrors};
 /// Decodes a JSON body; malformed JSON is a 400, a well-formed body with a
 /// field of the wrong shape a 422 naming that field.
 pub fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() {
-            field_error(&path, &inner.to_string())
-        } else {
-            Error::bad_request("body", format!("the body is not valid JSON: {inner}"))
-        }
-    })
+    // Syntax first: a truncated body must read as malformed, not as a body
+    // with a wrong field that happened to come before the break.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::bad_request("body", format!("the body is not valid JSON: {e}")))?;
+    from_json_value(value)
 }
 
 /// Decodes an already parsed JSON value (a merged PATCH) into `T`.
@@ -42,13 +37,24 @@ pub fn from_query_map<T: DeserializeOwned>(
     })
 }
 
+/// A query parameter `true` or `false` (query values arrive as text).
+pub fn bool_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match <Option<String> as serde::Deserialize>::deserialize(d)?.as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "must be true or false, not `{other}`"
+        ))),
+    }
+}
+
 fn field_error(path: &str, message: &str) -> Error {
     let message = strip_position(message);
     // serde reports a missing or unknown field at the level of the object
     // that should (not) hold it; the field's name is in the message.
-    let named = backticked(&message).filter(|_| {
-        message.starts_with("missing field") || message.starts_with("unknown field")
-    });
+    let named = backticked(&message)
+        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
     let field = match named {
         Some(name) if path == "." || path.is_empty() => name.to_owned(),
         Some(name) if path.ends_with(name) => path.to_owned(),

@@ -9,7 +9,11 @@ use dealdraft::config::{DatabaseArgs, ServeArgs};
 use dealdraft::store::Store;
 
 #[derive(Parser)]
-#[command(name = "dealdraft", version, about = "Proposal and sales-collateral generator with a small CRM")]
+#[command(
+    name = "dealdraft",
+    version,
+    about = "Proposal and sales-collateral generator with a small CRM"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,7 +33,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
         .init();
     match Cli::parse().command {
@@ -52,7 +56,10 @@ async fn open(args: &DatabaseArgs) -> anyhow::Result<Store> {
     let store = Store::connect(&args.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", args.database_url))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(store)
 }
 

@@ -65,7 +65,10 @@ impl Record for Contact {
         Dependent {
             table: "deals",
             column: "primary_contact_id",
-            noun: ("deal naming it as primary contact", "deals naming it as primary contact"),
+            noun: (
+                "deal naming it as primary contact",
+                "deals naming it as primary contact",
+            ),
         },
         Dependent {
             table: "activities",
@@ -141,8 +144,10 @@ impl Resource for Contact {
             meta,
         };
         if contact.first_name.is_none() && contact.last_name.is_none() {
-            c.errors.add("first_name", "a first or a last name is required");
-            c.errors.add("last_name", "a first or a last name is required");
+            c.errors
+                .add("first_name", "a first or a last name is required");
+            c.errors
+                .add("last_name", "a first or a last name is required");
         }
         c.finish()?;
         Ok(contact)

@@ -181,7 +181,9 @@ impl Resource for Deal {
         let probability = c.range("probability", input.probability, 0, 100);
         let deal = Deal {
             name: c.required_text("name", input.name, LINE_MAX),
-            account_id: c.required("account_id", input.account_id).unwrap_or_default(),
+            account_id: c
+                .required("account_id", input.account_id)
+                .unwrap_or_default(),
             primary_contact_id: input.primary_contact_id,
             owner_id: owner(&mut c, input.owner_id, current.is_some(), actor),
             stage,
@@ -247,7 +249,14 @@ impl Resource for Deal {
 
     async fn prepare(&mut self, tx: &mut Tx, _current: Option<&Self>) -> Result<(), Error> {
         let mut errors = FieldErrors::new();
-        check_exists(tx, &mut errors, "account_id", "accounts", Some(self.account_id)).await?;
+        check_exists(
+            tx,
+            &mut errors,
+            "account_id",
+            "accounts",
+            Some(self.account_id),
+        )
+        .await?;
         check_exists(tx, &mut errors, "owner_id", "users", Some(self.owner_id)).await?;
         if let Some(contact) = self.primary_contact_id {
             match account_of(tx, "contacts", contact).await? {

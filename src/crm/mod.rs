@@ -121,7 +121,11 @@ pub async fn list<R: Resource>(
     Ok(records::list(store, &query).await?)
 }
 
-pub async fn create<R: Resource>(store: &Store, actor: &Actor, input: R::Input) -> Result<R, Error> {
+pub async fn create<R: Resource>(
+    store: &Store,
+    actor: &Actor,
+    input: R::Input,
+) -> Result<R, Error> {
     let meta = Meta::new(R::input_id(&input));
     let mut record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
     let mut tx = store.begin().await?;
@@ -133,7 +137,9 @@ pub async fn create<R: Resource>(store: &Store, actor: &Actor, input: R::Input) 
         )));
     }
     record.prepare(&mut tx, None).await?;
-    records::insert(&mut tx, &record).await?;
+    records::insert(&mut tx, &record)
+        .await
+        .map_err(reference_error::<R>)?;
     record.after_write(&mut tx, None, actor).await?;
     tx.commit().await?;
     Ok(record)
@@ -156,7 +162,7 @@ pub async fn update<R: Resource>(
     };
     let current: R = get(store, id).await?;
     if let Some(given) = patch.remove("id")
-        && given != serde_json::Value::String(id.to_string())
+        && given.as_str().and_then(|s| s.parse::<Id>().ok()) != Some(id)
     {
         return Err(Error::invalid("id", "cannot be changed"));
     }
@@ -171,7 +177,10 @@ pub async fn update<R: Resource>(
     let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
     let mut tx = store.begin().await?;
     record.prepare(&mut tx, Some(&current)).await?;
-    match records::update(&mut tx, &mut record).await? {
+    match records::update(&mut tx, &mut record)
+        .await
+        .map_err(reference_error::<R>)?
+    {
         Updated::Done => {}
         Updated::Stale { current_version } => {
             return Err(Error::Conflict {
@@ -212,6 +221,16 @@ pub async fn delete<R: Resource>(store: &Store, _actor: &Actor, id: Id) -> Resul
                 what.join(" and ")
             )))
         }
+    }
+}
+
+/// A reference that was valid when checked but whose target was deleted
+/// before the write landed is the client's problem with that field, as if
+/// the check had seen it.
+fn reference_error<R: Record>(e: crate::store::StoreError) -> Error {
+    match e.foreign_key_column(R::TABLE) {
+        Some(column) => Error::invalid(column, "does not exist (it was deleted just now)"),
+        None => e.into(),
     }
 }
 

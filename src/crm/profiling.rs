@@ -82,9 +82,8 @@ pub struct QuestionInput {
 #[into_params(parameter_in = Query)]
 pub struct QuestionFilter {
     pub applies_to: Option<Subject>,
-    /// `true` or `false`.
-    #[param(value_type = Option<bool>)]
-    pub active: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::bool_param")]
+    pub active: Option<bool>,
 }
 
 impl Record for Question {
@@ -167,7 +166,8 @@ impl Resource for Question {
         }
         let options = match (kind, input.options) {
             (QuestionKind::Choice | QuestionKind::Multi, None) => {
-                c.errors.add("options", "required for choice and multi questions");
+                c.errors
+                    .add("options", "required for choice and multi questions");
                 None
             }
             (QuestionKind::Choice | QuestionKind::Multi, Some(options)) => {
@@ -188,7 +188,9 @@ impl Resource for Question {
             options,
             applies_to: applies_to.unwrap_or(Subject::Account),
             // 0 asks `prepare` for the place after the last question.
-            position: c.range("position", input.position, 1, 1_000_000).unwrap_or(0),
+            position: c
+                .range("position", input.position, 1, 1_000_000)
+                .unwrap_or(0),
             active: input.active.unwrap_or(true),
             meta,
         };
@@ -215,18 +217,23 @@ impl Resource for Question {
         if let Some(v) = f.applies_to {
             out.push(Filter::eq("applies_to", v));
         }
-        match f.active.as_deref() {
-            Some("true") => out.push(Filter::eq("active", true)),
-            Some("false") => out.push(Filter::eq("active", false)),
-            _ => {}
+        if let Some(v) = f.active {
+            out.push(Filter::eq("active", v));
         }
         out
     }
 
     async fn prepare(&mut self, tx: &mut Tx, current: Option<&Self>) -> Result<(), Error> {
         let mut taken = Sql::new("SELECT COUNT(*) AS n FROM profile_questions WHERE key = ");
-        taken.bind(self.key.clone()).push(" AND id <> ").bind(self.meta.id);
-        if tx.fetch_optional::<Count>(&taken).await?.is_some_and(|c| c.n > 0) {
+        taken
+            .bind(self.key.clone())
+            .push(" AND id <> ")
+            .bind(self.meta.id);
+        if tx
+            .fetch_optional::<Count>(&taken)
+            .await?
+            .is_some_and(|c| c.n > 0)
+        {
             return Err(Error::Conflict {
                 message: format!("a profile question with key `{}` exists", self.key),
                 current_version: None,
@@ -234,9 +241,14 @@ impl Resource for Question {
             });
         }
         if current.is_some_and(|c| c.kind != self.kind) {
-            let mut answered = Sql::new("SELECT COUNT(*) AS n FROM profile_answers WHERE question_id = ");
+            let mut answered =
+                Sql::new("SELECT COUNT(*) AS n FROM profile_answers WHERE question_id = ");
             answered.bind(self.meta.id);
-            if tx.fetch_optional::<Count>(&answered).await?.is_some_and(|c| c.n > 0) {
+            if tx
+                .fetch_optional::<Count>(&answered)
+                .await?
+                .is_some_and(|c| c.n > 0)
+            {
                 return Err(Error::invalid(
                     "kind",
                     "cannot change once the question has answers",
@@ -244,7 +256,8 @@ impl Resource for Question {
             }
         }
         if self.position == 0 {
-            let last = Sql::new("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM profile_questions");
+            let last =
+                Sql::new("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM profile_questions");
             self.position = tx.fetch_optional::<Count>(&last).await?.map_or(1, |c| c.n);
         }
         Ok(())
@@ -292,9 +305,7 @@ struct AnswerRow {
 }
 
 pub async fn answers(store: &Store, subject: Subject, id: Id) -> Result<Answers, Error> {
-    let mut sql = Sql::new(format!("SELECT CAST(1 AS BIGINT) AS n FROM {} WHERE id = ", subject.table()));
-    sql.bind(id);
-    if store.fetch_optional::<Count>(&sql).await?.is_none() {
+    if !records::exists_now(store, subject.table(), id).await? {
         return Err(Error::not_found(subject.as_str(), id));
     }
     let mut sql = Sql::new(
@@ -345,7 +356,11 @@ pub async fn put_answers(
         if question.applies_to != subject {
             errors.add(
                 key,
-                format!("is asked about a {}, not a {}", question.applies_to.as_str(), subject.as_str()),
+                format!(
+                    "is asked about a {}, not a {}",
+                    question.applies_to.as_str(),
+                    subject.as_str()
+                ),
             );
             continue;
         }
@@ -393,7 +408,11 @@ pub async fn put_answers(
 
 /// The value to store for an answer (`None` clears it), or the problem.
 fn answer_value(question: &Question, value: Json) -> Result<Option<Json>, String> {
-    let options = question.options.as_ref().map(|o| o.0.as_slice()).unwrap_or_default();
+    let options = question
+        .options
+        .as_ref()
+        .map(|o| o.0.as_slice())
+        .unwrap_or_default();
     let value = match (question.kind, value) {
         (_, Json::Null) => return Ok(None),
         (QuestionKind::Text, Json::String(s)) => {

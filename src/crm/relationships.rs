@@ -59,7 +59,10 @@ pub async fn create(
         return Err(Error::not_found("contact", from));
     }
     if !exists(&mut tx, "contacts", to).await? {
-        return Err(Error::invalid("to_contact_id", format!("{to} does not exist")));
+        return Err(Error::invalid(
+            "to_contact_id",
+            format!("{to} does not exist"),
+        ));
     }
     let mut dup = Sql::new("SELECT * FROM contact_relationships WHERE from_contact_id = ");
     dup.bind(from)
@@ -79,7 +82,9 @@ pub async fn create(
         let mut seen = vec![to];
         let mut frontier = vec![to];
         while let Some(next) = frontier.pop() {
-            let mut up = Sql::new("SELECT * FROM contact_relationships WHERE kind = 'reports_to' AND from_contact_id = ");
+            let mut up = Sql::new(
+                "SELECT * FROM contact_relationships WHERE kind = 'reports_to' AND from_contact_id = ",
+            );
             up.bind(next);
             for r in tx.fetch_all::<Relationship>(&up).await? {
                 if r.to_contact_id == from {

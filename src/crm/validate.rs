@@ -9,15 +9,14 @@ pub const LINE_MAX: usize = 200;
 /// Longest multi-line text accepted (addresses, notes, bodies).
 pub const TEXT_MAX: usize = 10_000;
 
+#[derive(Default)]
 pub struct Check {
     pub errors: FieldErrors,
 }
 
 impl Check {
     pub fn new() -> Self {
-        Check {
-            errors: FieldErrors::new(),
-        }
+        Self::default()
     }
 
     /// Trims; blank becomes `None`; longer than `max` characters or holding
@@ -37,7 +36,8 @@ impl Check {
             .chars()
             .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
         {
-            self.errors.add(field, "must not contain control characters");
+            self.errors
+                .add(field, "must not contain control characters");
         }
         Some(value)
     }
@@ -79,7 +79,9 @@ impl Check {
             .chars()
             .all(|c| c.is_ascii_digit() || " -.()/".contains(c));
         let extension_ok = extension.is_none_or(|e| {
-            let e = e.trim_start_matches("ext").trim_start_matches(['x', '.', ' ']);
+            let e = e
+                .trim_start_matches("ext")
+                .trim_start_matches(['x', '.', ' ']);
             !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
         });
         if !(number_ok && extension_ok && (3..=20).contains(&digits)) {
@@ -134,10 +136,8 @@ impl Check {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !value.is_empty() && !ok {
-            self.errors.add(
-                field,
-                "must start with a-z and hold only a-z, 0-9 and _",
-            );
+            self.errors
+                .add(field, "must start with a-z and hold only a-z, 0-9 and _");
         }
         value
     }
@@ -175,7 +175,13 @@ mod tests {
     #[test]
     fn phones_accept_common_forms_and_refuse_words() {
         let mut c = Check::new();
-        for ok in ["+49 30 1234567", "(555) 123-4567", "030/123 45 67", "+1 555 0100 x12", "555-0100 ext. 7"] {
+        for ok in [
+            "+49 30 1234567",
+            "(555) 123-4567",
+            "030/123 45 67",
+            "+1 555 0100 x12",
+            "555-0100 ext. 7",
+        ] {
             c.phone("phone", Some(ok.into()));
             assert!(c.errors.is_empty(), "{ok} refused");
         }

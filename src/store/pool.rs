@@ -6,8 +6,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -279,18 +278,14 @@ impl Conn<'_> {
 
     async fn execute(self, sql: &Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Conn::Sqlite(c) => {
-                sqlx::query_with(&sql.text, Self::sqlite_args(sql)?)
-                    .execute(c)
-                    .await?
-                    .rows_affected()
-            }
-            Conn::Postgres(c) => {
-                sqlx::query_with(&sql.text, Self::postgres_args(sql)?)
-                    .execute(c)
-                    .await?
-                    .rows_affected()
-            }
+            Conn::Sqlite(c) => sqlx::query_with(&sql.text, Self::sqlite_args(sql)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
+            Conn::Postgres(c) => sqlx::query_with(&sql.text, Self::postgres_args(sql)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
         })
     }
 }

@@ -169,11 +169,28 @@ fn select_by_id<R: Record>(id: Id) -> Sql {
     sql
 }
 
-/// Whether a row with this id exists in `table`.
+/// Whether a row with this id exists in `table`, seen inside a write.
 pub async fn exists(tx: &mut Tx, table: &str, id: Id) -> Result<bool, StoreError> {
-    let mut sql = Sql::new(format!("SELECT CAST(1 AS BIGINT) AS n FROM {table} WHERE id = "));
+    Ok(tx
+        .fetch_optional::<Count>(&exists_sql(table, id))
+        .await?
+        .is_some())
+}
+
+/// Whether a row with this id exists in `table`.
+pub async fn exists_now(store: &Store, table: &str, id: Id) -> Result<bool, StoreError> {
+    Ok(store
+        .fetch_optional::<Count>(&exists_sql(table, id))
+        .await?
+        .is_some())
+}
+
+fn exists_sql(table: &str, id: Id) -> Sql {
+    let mut sql = Sql::new(format!(
+        "SELECT CAST(1 AS BIGINT) AS n FROM {table} WHERE id = "
+    ));
     sql.bind(id);
-    Ok(tx.fetch_optional::<Count>(&sql).await?.is_some())
+    sql
 }
 
 pub async fn insert<R: Record>(tx: &mut Tx, record: &R) -> Result<(), StoreError> {
@@ -264,7 +281,10 @@ pub async fn delete<R: Record>(tx: &mut Tx, id: Id) -> Result<Deletion, StoreErr
     }
     let mut sql = Sql::new(format!("DELETE FROM {} WHERE id = ", R::TABLE));
     sql.bind(id);
-    tx.execute(&sql).await?;
+    // A concurrent delete may have won since the existence check above.
+    if tx.execute(&sql).await? == 0 {
+        return Ok(Deletion::Missing);
+    }
     let mut tomb = Sql::new("INSERT INTO tombstones (entity, id, deleted_at) VALUES (");
     tomb.bind(R::ENTITY)
         .push(", ")
@@ -330,9 +350,7 @@ pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<Page<R>
     };
     let deleted = match query.updated_since {
         Some(t) => {
-            let mut sql = Sql::new(
-                "SELECT id, deleted_at FROM tombstones WHERE entity = ",
-            );
+            let mut sql = Sql::new("SELECT id, deleted_at FROM tombstones WHERE entity = ");
             sql.bind(R::ENTITY)
                 .push(" AND deleted_at >= ")
                 .bind(t)

@@ -145,8 +145,10 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
-dual_column!(Timestamp, DateTime<Utc>, |s| DateTime::parse_from_rfc3339(s)?
-    .with_timezone(&Utc));
+dual_column!(Timestamp, DateTime<Utc>, |s| DateTime::parse_from_rfc3339(
+    s
+)?
+.with_timezone(&Utc));
 
 /// A calendar date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -154,7 +156,9 @@ dual_column!(Timestamp, DateTime<Utc>, |s| DateTime::parse_from_rfc3339(s)?
 #[schema(value_type = String, format = Date)]
 pub struct Date(pub NaiveDate);
 
-dual_column!(Date, NaiveDate, |s| NaiveDate::parse_from_str(s, "%Y-%m-%d")?);
+dual_column!(Date, NaiveDate, |s| NaiveDate::parse_from_str(
+    s, "%Y-%m-%d"
+)?);
 
 /// An exact decimal (money, quantities); text in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -180,7 +184,9 @@ impl<T> Type<Sqlite> for JsonText<T> {
 
 impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Sqlite> for JsonText<T> {
     fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(JsonText(serde_json::from_str(<&str as Decode<Sqlite>>::decode(value)?)?))
+        Ok(JsonText(serde_json::from_str(
+            <&str as Decode<Sqlite>>::decode(value)?,
+        )?))
     }
 }
 
@@ -192,7 +198,9 @@ impl<T> Type<Postgres> for JsonText<T> {
 
 impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Postgres> for JsonText<T> {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(JsonText(serde_json::from_str(<&str as Decode<Postgres>>::decode(value)?)?))
+        Ok(JsonText(serde_json::from_str(<&str as Decode<
+            Postgres,
+        >>::decode(value)?)?))
     }
 }
 
@@ -283,9 +291,15 @@ mod tests {
 
     #[test]
     fn sqlite_timestamps_sort_as_text_in_time_order() {
-        let a = Timestamp::from(DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc());
+        let a = Timestamp::from(
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+        );
         let b = Timestamp::from(
-            DateTime::parse_from_rfc3339("2026-01-01T00:00:00.5Z").unwrap().to_utc(),
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00.5Z")
+                .unwrap()
+                .to_utc(),
         );
         assert!(a.sqlite_text() < b.sqlite_text());
         assert_eq!(a.sqlite_text(), "2026-01-01T00:00:00.000000Z");
@@ -294,7 +308,9 @@ mod tests {
     #[test]
     fn timestamps_keep_microseconds_only() {
         let t = Timestamp::from(
-            DateTime::parse_from_rfc3339("2026-01-01T00:00:00.123456789Z").unwrap().to_utc(),
+            DateTime::parse_from_rfc3339("2026-01-01T00:00:00.123456789Z")
+                .unwrap()
+                .to_utc(),
         );
         assert_eq!(t.sqlite_text(), "2026-01-01T00:00:00.123456Z");
     }

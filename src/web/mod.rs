@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -17,6 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Error;
 use crate::store::Store;
@@ -47,15 +47,15 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: API, health check and OpenAPI description.
 pub fn router(store: Store) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
         .nest("/api/v1", api::routes())
         .split_for_parts();
     let state = AppState {
         store,
         openapi: Arc::new(openapi),
     };
-    api.route("/healthz", get(healthz))
-        .route("/api/v1/openapi.json", get(openapi_json))
-        .fallback(not_found)
+    api.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {
@@ -90,11 +90,17 @@ pub async fn serve(
     result
 }
 
+/// `{"status": "ok"}` while the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, body = Object), (status = 500, body = api::ErrorBody)))]
 async fn healthz(State(store): State<Store>) -> Result<Json<serde_json::Value>, Error> {
     store.ping().await?;
     Ok(Json(serde_json::json!({"status": "ok"})))
 }
 
+/// This description.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service",
+    responses((status = 200, body = Object)))]
 async fn openapi_json(State(state): State<AppState>) -> Json<Arc<utoipa::openapi::OpenApi>> {
     Json(state.openapi.clone())
 }

@@ -53,8 +53,18 @@ macro_rules! answers_of {
     };
 }
 
-answers_of!(accounts, Subject::Account, "accounts", "/accounts/{id}/answers");
-answers_of!(contacts, Subject::Contact, "contacts", "/contacts/{id}/answers");
+answers_of!(
+    accounts,
+    Subject::Account,
+    "accounts",
+    "/accounts/{id}/answers"
+);
+answers_of!(
+    contacts,
+    Subject::Contact,
+    "contacts",
+    "/contacts/{id}/answers"
+);
 answers_of!(deals, Subject::Deal, "deals", "/deals/{id}/answers");
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -50,7 +50,10 @@ async fn delete_relationship(
     PathIds(ids): PathIds,
 ) -> Result<StatusCode, Error> {
     let [contact, relationship] = ids[..] else {
-        return Err(Error::bad_request("path", "expected a contact and a relationship id"));
+        return Err(Error::bad_request(
+            "path",
+            "expected a contact and a relationship id",
+        ));
     };
     relationships::delete(&store, &actor, contact, relationship).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -17,8 +17,15 @@ use crate::web::extract::{ApiJson, ListArgs, PathId};
 
 type Patch = serde_json::Map<String, serde_json::Value>;
 
-async fn list<R: Resource>(store: Store, args: ListArgs<R::Filter>) -> Result<Json<PageBody<R>>, Error> {
-    Ok(Json(crm::list::<R>(&store, &args.params, &args.filter).await?.into()))
+async fn list<R: Resource>(
+    store: Store,
+    args: ListArgs<R::Filter>,
+) -> Result<Json<PageBody<R>>, Error> {
+    Ok(Json(
+        crm::list::<R>(&store, &args.params, &args.filter)
+            .await?
+            .into(),
+    ))
 }
 
 async fn create<R: Resource>(
@@ -29,7 +36,9 @@ async fn create<R: Resource>(
 ) -> Result<(StatusCode, HeaderMap, Json<R>), Error> {
     let record = crm::create::<R>(&store, &actor, input).await?;
     let mut headers = HeaderMap::new();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1{collection}/{}", record.meta().id)) {
+    if let Ok(location) =
+        HeaderValue::from_str(&format!("/api/v1{collection}/{}", record.meta().id))
+    {
         headers.insert(LOCATION, location);
     }
     Ok((StatusCode::CREATED, headers, Json(record)))
@@ -115,10 +124,42 @@ use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
 use crate::crm::deals::{Deal, DealFilter, DealInput};
 use crate::crm::profiling::{Question, QuestionFilter, QuestionInput};
 
-collection!(accounts, Account, AccountInput, AccountFilter, "accounts", "/accounts", "/accounts/{id}");
-collection!(contacts, Contact, ContactInput, ContactFilter, "contacts", "/contacts", "/contacts/{id}");
-collection!(deals, Deal, DealInput, DealFilter, "deals", "/deals", "/deals/{id}");
-collection!(activities, Activity, ActivityInput, ActivityFilter, "activities", "/activities", "/activities/{id}");
+collection!(
+    accounts,
+    Account,
+    AccountInput,
+    AccountFilter,
+    "accounts",
+    "/accounts",
+    "/accounts/{id}"
+);
+collection!(
+    contacts,
+    Contact,
+    ContactInput,
+    ContactFilter,
+    "contacts",
+    "/contacts",
+    "/contacts/{id}"
+);
+collection!(
+    deals,
+    Deal,
+    DealInput,
+    DealFilter,
+    "deals",
+    "/deals",
+    "/deals/{id}"
+);
+collection!(
+    activities,
+    Activity,
+    ActivityInput,
+    ActivityFilter,
+    "activities",
+    "/activities",
+    "/activities/{id}"
+);
 collection!(
     questions,
     Question,

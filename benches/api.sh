@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# API throughput and latency on the embedded SQLite default, measured with wrk
+# from a second process over loopback. /healthz (one trivial query) runs in the same
+# session as the machine's ceiling for this server.
+#
+#   bash benches/api.sh [SECONDS] [CONNECTIONS]
+#
+# Needs wrk (Debian package `wrk`); builds the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-15}"
+connections="${2:-50}"
+threads=2
+port=18765
+base="http://127.0.0.1:$port"
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --quiet
+work="$(mktemp -d)"
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+RUST_LOG=warn ./target/release/dealdraft serve --addr "127.0.0.1:$port" \
+  --database-url "sqlite://$work/bench.db" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
+
+# A realistic list: 1,000 accounts in the table, pages of 50.
+for i in $(seq 1 1000); do
+  printf '{"name":"Account %d","industry":"Manufacturing","country":"DE"}\n' "$i"
+done | while read -r body; do
+  curl -sf -o /dev/null -H 'content-type: application/json' -d "$body" "$base/api/v1/accounts"
+done
+
+cat >"$work/create.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"name":"Bench %d","industry":"Retail","country":"FR"}', counter)
+  return wrk.format(nil, "/api/v1/accounts", nil, body)
+end
+LUA
+
+run() {
+  local name="$1"; shift
+  local out
+  out="$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$@")"
+  local rps p50 p99 errors
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  errors="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  printf '| %-28s | %10s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+echo "wrk, $threads threads, $connections connections, ${duration}s each, $(nproc) cores"
+printf '| %-28s | %10s | %8s | %8s | %6s |\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------" "------------" "----------" "----------" "--------"
+run "GET /healthz" "$base/healthz"
+run "GET /api/v1/accounts" "$base/api/v1/accounts"
+run "GET /api/v1/accounts?q=account 12" "$base/api/v1/accounts?q=account%2012"
+run "POST /api/v1/accounts" -s "$work/create.lua" "$base"
