@@ -7,20 +7,17 @@ use crate::crm::profiling::{self, Question, Subject};
 use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::records::{self, ListQuery};
+use crate::store::{Count, Sql};
 
 /// Seeds the demo data into an empty database; a database that already has
 /// accounts is left as it is. Returns a summary to print.
 pub async fn seed(store: &Store) -> Result<String, Error> {
-    let existing = records::list::<Account>(
-        store,
-        &ListQuery {
-            limit: 1,
-            ..Default::default()
-        },
-    )
-    .await?;
-    if !existing.items.is_empty() {
+    let accounts = Sql::new("SELECT COUNT(*) AS n FROM accounts");
+    if store
+        .fetch_optional::<Count>(&accounts)
+        .await?
+        .is_some_and(|c| c.n > 0)
+    {
         return Ok("The database already holds data; the demo left it as it is.".to_owned());
     }
     let actor = Actor::system();

@@ -8,6 +8,11 @@ use tracing_subscriber::EnvFilter;
 use dealdraft::config::{DatabaseArgs, ServeArgs};
 use dealdraft::store::Store;
 
+// glibc's allocator spends much of a busy server's time in locks and
+// consolidation; mimalloc's per-thread heaps avoid both.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "dealdraft",

@@ -373,3 +373,94 @@ async fn updated_since_lists_changes_at_or_after_t_and_deletions(app: &mut TestA
     }
 }
 both_backends!(updated_since_lists_changes_at_or_after_t_and_deletions);
+
+/// Lists and single reads are rendered as JSON by the database; the typed
+/// records serialize themselves too (in a deal's contacts, in the domain
+/// API). Both must give the very same JSON, on both backends.
+async fn typed_records_serialize_exactly_as_the_database_renders_them(app: &mut TestApp) {
+    use dealdraft::crm::{self, accounts::Account, activities::Activity, contacts::Contact};
+    use dealdraft::crm::{deals::Deal, profiling::Question};
+    use dealdraft::store::Id;
+
+    let account = app
+        .create(
+            ACCOUNTS,
+            json!({"name": "Ærø \"Quotes\" & <Tags> \\ back", "domain": "aero.dk", "industry": "Shipping",
+                   "employee_count": 12, "country": "dk", "address": "Havnen 1\n5970 Ærøskøbing",
+                   "credit_status": "watch", "credit_note": "tab\tinside"}),
+        )
+        .await;
+    let contact = app
+        .create(
+            CONTACTS,
+            json!({"first_name": "Åse", "last_name": "Ødegård", "email": "ase@aero.dk",
+                   "phone": "+45 1234 5678", "account_id": id_of(&account), "title": "CFO"}),
+        )
+        .await;
+    let deal = app
+        .create(
+            DEALS,
+            json!({"name": "Ferry fleet", "account_id": id_of(&account), "primary_contact_id": id_of(&contact),
+                   "stage": "proposal", "amount": "1234567.50", "currency": "DKK", "probability": 35,
+                   "expected_close_date": "2027-02-28", "next_step": "Call", "next_step_date": "2026-12-01"}),
+        )
+        .await;
+    let activity = app
+        .create(
+            ACTIVITIES,
+            json!({"kind": "meeting", "subject": "Kick-off", "body": "Notes", "deal_id": id_of(&deal),
+                   "occurred_at": "2026-11-20T10:00:00Z"}),
+        )
+        .await;
+    let question = app
+        .create(
+            QUESTIONS,
+            json!({"key": "fleet", "label": "Fleet", "kind": "multi", "options": ["ferries", "tugs"],
+                   "applies_to": "account", "active": false}),
+        )
+        .await;
+
+    let store = app.store().await;
+    let id = |v: &Value| id_of(v).parse::<Id>().expect("uuid");
+    let typed = [
+        (
+            ACCOUNTS,
+            serde_json::to_value(crm::get::<Account>(&store, id(&account)).await.unwrap()),
+        ),
+        (
+            CONTACTS,
+            serde_json::to_value(crm::get::<Contact>(&store, id(&contact)).await.unwrap()),
+        ),
+        (
+            DEALS,
+            serde_json::to_value(crm::get::<Deal>(&store, id(&deal)).await.unwrap()),
+        ),
+        (
+            ACTIVITIES,
+            serde_json::to_value(crm::get::<Activity>(&store, id(&activity)).await.unwrap()),
+        ),
+        (
+            QUESTIONS,
+            serde_json::to_value(crm::get::<Question>(&store, id(&question)).await.unwrap()),
+        ),
+    ];
+    store.close().await;
+    for (collection, typed) in typed {
+        let typed = typed.expect("serialize");
+        let one = app.fetch(&format!("{collection}/{}", id_of(&typed))).await;
+        assert_eq!(
+            one, typed,
+            "{collection}: GET differs from the typed record"
+        );
+        let listed = app.list_all(collection).await;
+        let item = listed
+            .iter()
+            .find(|i| id_of(i) == id_of(&typed))
+            .expect("record listed");
+        assert_eq!(
+            item, &typed,
+            "{collection}: list item differs from the typed record"
+        );
+    }
+}
+both_backends!(typed_records_serialize_exactly_as_the_database_renders_them);

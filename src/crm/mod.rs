@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::input;
-use crate::store::records::{self, Deletion, Filter, Meta, Page, Record, Updated};
-use crate::store::{Id, Store, Tx};
+use crate::store::records::{self, Deletion, Filter, JsonPage, Meta, Record, Updated};
+use crate::store::{Id, Store, StoreError, Tx};
 
 pub use list::ListParams;
 
@@ -86,13 +86,20 @@ pub trait Resource: Record + Clone {
 
     fn filters(filter: &Self::Filter) -> Vec<Filter>;
 
+    /// The user who owns the record, for records that have one.
+    fn owner(&self) -> Option<Id> {
+        None
+    }
+
     /// Runs inside the write before the record is stored: checks that the
     /// records it refers to exist and fills what depends on other rows.
     fn prepare(
         &mut self,
-        tx: &mut Tx,
-        current: Option<&Self>,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+        _tx: &mut Tx,
+        _current: Option<&Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        async { Ok(()) }
+    }
 
     /// Runs inside the write after the record is stored.
     fn after_write(
@@ -111,14 +118,22 @@ pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
         .ok_or_else(|| Error::not_found(R::ENTITY, id))
 }
 
+/// The record as its API JSON.
+pub async fn get_json<R: Resource>(store: &Store, id: Id) -> Result<String, Error> {
+    records::get_json::<R>(store, id)
+        .await?
+        .ok_or_else(|| Error::not_found(R::ENTITY, id))
+}
+
+/// A page of records as API JSON.
 pub async fn list<R: Resource>(
     store: &Store,
     params: &ListParams,
     filter: &R::Filter,
-) -> Result<Page<R>, Error> {
+) -> Result<JsonPage, Error> {
     let mut query = params.query(R::SORT.is_some())?;
     query.filters = R::filters(filter);
-    Ok(records::list(store, &query).await?)
+    Ok(records::list::<R>(store, &query).await?)
 }
 
 pub async fn create<R: Resource>(
@@ -129,17 +144,22 @@ pub async fn create<R: Resource>(
     let meta = Meta::new(R::input_id(&input));
     let mut record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
     let mut tx = store.begin().await?;
-    if records::exists(&mut tx, R::TABLE, record.meta().id).await? {
-        return Err(Error::conflict(format!(
-            "{} {} already exists",
-            R::ENTITY,
-            record.meta().id
-        )));
-    }
+    check_owner(&mut tx, &record, None, actor).await?;
     record.prepare(&mut tx, None).await?;
-    records::insert(&mut tx, &record)
-        .await
-        .map_err(reference_error::<R>)?;
+    match records::insert(&mut tx, &record).await {
+        Ok(()) => {}
+        // Taken ids are rare: the key tells, rather than a look-up first.
+        Err(StoreError::Unique(_)) => {
+            drop(tx);
+            let id = record.meta().id;
+            return Err(if records::exists_now(store, R::TABLE, id).await? {
+                Error::conflict(format!("{} {id} already exists", R::ENTITY))
+            } else {
+                Error::conflict(format!("another {} holds one of these values", R::ENTITY))
+            });
+        }
+        Err(e) => return Err(reference_error::<R>(e)),
+    }
     record.after_write(&mut tx, None, actor).await?;
     tx.commit().await?;
     Ok(record)
@@ -176,6 +196,7 @@ pub async fn update<R: Resource>(
     meta.version = version;
     let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
     let mut tx = store.begin().await?;
+    check_owner(&mut tx, &record, Some(&current), actor).await?;
     record.prepare(&mut tx, Some(&current)).await?;
     match records::update(&mut tx, &mut record)
         .await
@@ -221,6 +242,24 @@ pub async fn delete<R: Resource>(store: &Store, _actor: &Actor, id: Id) -> Resul
                 what.join(" and ")
             )))
         }
+    }
+}
+
+/// Checks that a new owner exists. The acting user and an unchanged owner
+/// are known to, which spares most writes the look-up.
+async fn check_owner<R: Resource>(
+    tx: &mut Tx,
+    record: &R,
+    current: Option<&R>,
+    actor: &Actor,
+) -> Result<(), Error> {
+    match record.owner() {
+        Some(owner) if owner != actor.user_id && current.and_then(R::owner) != Some(owner) => {
+            let mut errors = FieldErrors::new();
+            check_exists(tx, &mut errors, "owner_id", "users", Some(owner)).await?;
+            errors.check()
+        }
+        _ => Ok(()),
     }
 }
 

@@ -26,7 +26,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
 )];
 
 /// Which database a [`Store`] talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -68,7 +68,12 @@ impl Store {
                 )
                 .await?;
             let read = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(
+                    std::env::var("DD_READERS")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(8),
+                )
                 .connect_with(options.read_only(true))
                 .await?;
             Pools::Sqlite { read, write }

@@ -7,7 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::search::{contains_pattern, fold};
-use super::{Count, DbRow, Id, Sql, Store, StoreError, Timestamp, Tx, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use super::{Backend, Count, DbRow, Id, Kind, Sql, Store, StoreError, Timestamp, Tx, Value};
 
 /// The columns every versioned record has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
@@ -45,6 +48,8 @@ pub trait Record: DbRow + Serialize + Send + Sync + 'static {
     const TABLE: &'static str;
     /// The singular name used in messages and tombstones.
     const ENTITY: &'static str;
+    /// The writable columns, in the order [`Record::values`] gives them.
+    const COLUMNS: &'static [(&'static str, Kind)];
     /// An integer column that orders the list before the id.
     const SORT: Option<&'static str> = None;
     const DEPENDENTS: &'static [Dependent] = &[];
@@ -53,13 +58,105 @@ pub trait Record: DbRow + Serialize + Send + Sync + 'static {
 
     fn meta(&self) -> &Meta;
     fn meta_mut(&mut self) -> &mut Meta;
-    /// The writable columns and their values.
-    fn columns(&self) -> Vec<(&'static str, Value)>;
+    /// The values of [`Record::COLUMNS`], in order.
+    fn values(&self) -> Vec<Value>;
     /// The text `?q=` searches, before folding.
     fn search_text(&self) -> String;
-    fn sort_value(&self) -> Option<i64> {
-        None
+}
+
+/// The writable columns with their values, checked against their kinds.
+fn columns<R: Record>(record: &R) -> Vec<(&'static str, Value)> {
+    let values = record.values();
+    debug_assert_eq!(
+        values.len(),
+        R::COLUMNS.len(),
+        "{}: values() and COLUMNS differ",
+        R::TABLE
+    );
+    R::COLUMNS
+        .iter()
+        .zip(values)
+        .map(|(&(name, kind), value)| {
+            debug_assert!(
+                value.fits(kind),
+                "{}.{name}: {value:?} is not {kind:?}",
+                R::TABLE
+            );
+            (name, value)
+        })
+        .collect()
+}
+
+const META_COLUMNS: [(&str, Kind); 4] = [
+    ("id", Kind::Id),
+    ("version", Kind::Int),
+    ("created_at", Kind::Time),
+    ("updated_at", Kind::Time),
+];
+
+/// The SQL expression that renders a row of `R` as its API JSON text. The
+/// database renders lists this way, so a page of records is one value to
+/// copy out rather than a dozen per row to decode and encode again; the
+/// typed `Serialize` of a record gives the same text (a test holds them
+/// together).
+fn json_expr<R: Record>(backend: Backend) -> Arc<str> {
+    // Built once per table and backend: it is the bulk of every list query.
+    type Cache = RwLock<HashMap<(&'static str, Backend), Arc<str>>>;
+    static CACHE: LazyLock<Cache> = LazyLock::new(Default::default);
+    let key = (R::TABLE, backend);
+    if let Some(expr) = CACHE.read().ok().and_then(|c| c.get(&key).cloned()) {
+        return expr;
     }
+    let expr: Arc<str> = render_json_expr::<R>(backend).into();
+    if let Ok(mut cache) = CACHE.write() {
+        cache.insert(key, expr.clone());
+    }
+    expr
+}
+
+fn render_json_expr<R: Record>(backend: Backend) -> String {
+    let mut out = String::from(match backend {
+        Backend::Sqlite => "json_object(",
+        Backend::Postgres => "json_build_object(",
+    });
+    for (i, &(name, kind)) in META_COLUMNS.iter().chain(R::COLUMNS).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let value = match (backend, kind) {
+            (Backend::Sqlite, Kind::Bool) => format!(
+                "json(CASE WHEN {name} IS NULL THEN 'null' WHEN {name} THEN 'true' ELSE 'false' END)"
+            ),
+            (Backend::Sqlite, Kind::Json) => format!("json({name})"),
+            (Backend::Sqlite, _) => name.to_owned(),
+            (Backend::Postgres, Kind::Time) => {
+                format!("to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+            }
+            (Backend::Postgres, Kind::Amount) => format!("{name}::text"),
+            (Backend::Postgres, Kind::Json) => format!("{name}::json"),
+            (Backend::Postgres, _) => name.to_owned(),
+        };
+        out.push_str(&format!("'{name}', {value}"));
+    }
+    out.push(')');
+    if backend == Backend::Postgres {
+        out.push_str("::text");
+    }
+    out
+}
+
+/// One record rendered as JSON by the database.
+#[derive(sqlx::FromRow)]
+struct JsonRow {
+    j: Option<String>,
+}
+
+/// A page of records rendered as JSON, and their cursors, each joined by
+/// [`SEPARATOR`] in the same (unspecified) order.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    j: Option<String>,
+    c: Option<String>,
 }
 
 /// A comparison in a list filter.
@@ -133,13 +230,6 @@ pub struct Deleted {
     pub deleted_at: Timestamp,
 }
 
-pub struct Page<R> {
-    pub items: Vec<R>,
-    pub next_cursor: Option<Cursor>,
-    /// Present when the query asked for changes since a time.
-    pub deleted: Option<Vec<Deleted>>,
-}
-
 /// What an update found.
 pub enum Updated {
     Done,
@@ -167,6 +257,20 @@ fn select_by_id<R: Record>(id: Id) -> Sql {
     let mut sql = Sql::new(format!("SELECT * FROM {} WHERE id = ", R::TABLE));
     sql.bind(id);
     sql
+}
+
+/// The record's API JSON, or `None` if there is no such record.
+pub async fn get_json<R: Record>(store: &Store, id: Id) -> Result<Option<String>, StoreError> {
+    let mut sql = Sql::new(format!(
+        "SELECT {} AS j FROM {} WHERE id = ",
+        json_expr::<R>(store.backend()),
+        R::TABLE
+    ));
+    sql.bind(id);
+    Ok(store
+        .fetch_optional::<JsonRow>(&sql)
+        .await?
+        .and_then(|r| r.j))
 }
 
 /// Whether a row with this id exists in `table`, seen inside a write.
@@ -202,7 +306,7 @@ pub async fn insert<R: Record>(tx: &mut Tx, record: &R) -> Result<(), StoreError
         ("updated_at", meta.updated_at.into()),
         ("search_text", fold(&record.search_text()).into()),
     ];
-    columns.extend(record.columns());
+    columns.extend(self::columns(record));
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     let mut sql = Sql::new(format!(
         "INSERT INTO {} ({}) VALUES (",
@@ -232,7 +336,7 @@ pub async fn update<R: Record>(tx: &mut Tx, record: &mut R) -> Result<Updated, S
     sql.bind(updated_at)
         .push(", search_text = ")
         .bind(fold(&record.search_text()));
-    for (name, value) in record.columns() {
+    for (name, value) in columns(record) {
         sql.push(", ").push(name).push(" = ").bind(value);
     }
     sql.push(" WHERE id = ")
@@ -296,8 +400,75 @@ pub async fn delete<R: Record>(tx: &mut Tx, id: Id) -> Result<Deletion, StoreErr
     Ok(Deletion::Done)
 }
 
-pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<Page<R>, StoreError> {
-    let mut sql = Sql::new(format!("SELECT * FROM {} WHERE 1 = 1", R::TABLE));
+/// Pairs the aggregated items with their cursors, puts them in list order,
+/// and cuts the page to `limit`, returning the items and the next cursor.
+fn assemble<'a>(
+    items: &'a str,
+    cursors: &str,
+    sorted: bool,
+    limit: u32,
+) -> Result<(Vec<&'a str>, Option<Cursor>), StoreError> {
+    let mut rows = Vec::new();
+    let pairs = items.split(SEPARATOR).zip(cursors.split(SEPARATOR));
+    for (item, cursor) in pairs.filter(|(item, _)| !item.is_empty()) {
+        let cursor = Cursor::decode(cursor, sorted).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(format!("bad cursor {cursor}").into()))
+        })?;
+        rows.push((cursor, item));
+    }
+    if !rows.is_sorted_by_key(|(c, _)| (c.sort, c.id)) {
+        rows.sort_by_key(|(c, _)| (c.sort, c.id));
+    }
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|(c, _)| *c)
+    } else {
+        None
+    };
+    Ok((
+        rows.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    ))
+}
+
+/// A page of records as API JSON, ready to send.
+pub struct JsonPage {
+    /// A JSON array, as the database rendered its items.
+    pub items: String,
+    pub next_cursor: Option<Cursor>,
+    /// Present when the query asked for changes since a time.
+    pub deleted: Option<Vec<Deleted>>,
+}
+
+/// Items are joined with a character JSON text never holds unescaped.
+const SEPARATOR: char = '\u{1e}';
+
+pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<JsonPage, StoreError> {
+    let backend = store.backend();
+    let (order, cursor) = match R::SORT {
+        Some(col) => (
+            format!("{col}, id"),
+            format!("CAST({col} AS TEXT) || '_' || CAST(id AS TEXT)"),
+        ),
+        None => ("id".to_owned(), "CAST(id AS TEXT)".to_owned()),
+    };
+    // The page is aggregated into one value (a row per record would cost a
+    // hand-over per row in the SQLite driver). The aggregates keep no order
+    // of their own, cheaply: rows are put back in order below.
+    let aggregate = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    let separator = match backend {
+        Backend::Sqlite => "char(30)",
+        Backend::Postgres => "chr(30)",
+    };
+    let mut sql = Sql::new(format!(
+        "SELECT {aggregate}(j, {separator}) AS j, {aggregate}(c, {separator}) AS c \
+         FROM (SELECT {} AS j, {cursor} AS c FROM {} WHERE 1 = 1",
+        json_expr::<R>(backend),
+        R::TABLE
+    ));
     for f in &query.filters {
         let op = match f.op {
             Op::Eq => " = ",
@@ -332,22 +503,25 @@ pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<Page<R>
         }
         (_, None) => {}
     }
-    match R::SORT {
-        Some(col) => sql.push(&format!(" ORDER BY {col}, id LIMIT ")),
-        None => sql.push(" ORDER BY id LIMIT "),
-    };
     // One row more than asked tells whether another page follows.
-    sql.bind(i64::from(query.limit) + 1);
-    let mut items: Vec<R> = store.fetch_all(&sql).await?;
-    let next_cursor = if items.len() > query.limit as usize {
-        items.truncate(query.limit as usize);
-        items.last().map(|r| Cursor {
-            sort: r.sort_value(),
-            id: r.meta().id,
-        })
-    } else {
-        None
-    };
+    sql.push(&format!(" ORDER BY {order} LIMIT "))
+        .bind(i64::from(query.limit) + 1)
+        .push(") page");
+    let row = store.fetch_optional::<PageRow>(&sql).await?;
+    let (items, cursors) = row
+        .map(|r| (r.j.unwrap_or_default(), r.c.unwrap_or_default()))
+        .unwrap_or_default();
+    let (items, next_cursor) = assemble(&items, &cursors, R::SORT.is_some(), query.limit)?;
+    let mut array = String::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    array.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            array.push(',');
+        }
+        array.push_str(item);
+    }
+    array.push(']');
+
     let deleted = match query.updated_since {
         Some(t) => {
             let mut sql = Sql::new("SELECT id, deleted_at FROM tombstones WHERE entity = ");
@@ -359,9 +533,49 @@ pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<Page<R>
         }
         None => None,
     };
-    Ok(Page {
-        items,
+    Ok(JsonPage {
+        items: array,
         next_cursor,
         deleted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_come_out_in_list_order_whatever_order_the_aggregate_gave() {
+        let ids = [
+            "01a209aa-0000-7000-8000-000000000001",
+            "01a209aa-0000-7000-8000-000000000002",
+            "01a209aa-0000-7000-8000-000000000003",
+        ];
+        let sep = SEPARATOR.to_string();
+        let items = [ids[2], ids[0], ids[1]]
+            .map(|id| format!("{{\"id\":\"{id}\"}}"))
+            .join(&sep);
+        let cursors = [ids[2], ids[0], ids[1]].join(&sep);
+        let (page, next) = assemble(&items, &cursors, false, 2).unwrap();
+        assert_eq!(
+            page,
+            vec![
+                format!("{{\"id\":\"{}\"}}", ids[0]),
+                format!("{{\"id\":\"{}\"}}", ids[1])
+            ]
+        );
+        assert_eq!(next.unwrap().id, ids[1].parse().unwrap());
+
+        let cursors = format!("2_{}{sep}1_{}", ids[0], ids[1]);
+        let items = format!("a{sep}b");
+        let (page, next) = assemble(&items, &cursors, true, 5).unwrap();
+        assert_eq!(page, vec!["b", "a"]);
+        assert!(next.is_none());
+    }
+
+    #[test]
+    fn an_empty_page_has_no_items_and_no_cursor() {
+        let (page, next) = assemble("", "", false, 10).unwrap();
+        assert!(page.is_empty() && next.is_none());
+    }
 }

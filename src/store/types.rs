@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 type BoxDynError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// SQLite's text form of a timestamp: fixed width, so text order is time order.
-const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+/// The text form of a timestamp: fixed width, so text order is time order.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// Implements `Type` and `Decode` for a newtype over a value PostgreSQL
 /// stores natively and SQLite stores as text.
@@ -124,10 +124,19 @@ dual_column!(Id, Uuid, |s| Uuid::parse_str(s)?);
 
 /// A point in time, UTC, to the microsecond (PostgreSQL's precision, so a
 /// value reads back exactly as written on either backend).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+///
+/// Written as `YYYY-MM-DDTHH:MM:SS.ffffffZ` everywhere (JSON, SQLite text,
+/// the JSON the database renders), so every path shows the same text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, format = DateTime)]
 pub struct Timestamp(pub DateTime<Utc>);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format(TIME_FORMAT))
+    }
+}
 
 impl Timestamp {
     pub fn now() -> Self {
@@ -135,7 +144,7 @@ impl Timestamp {
     }
 
     fn sqlite_text(&self) -> String {
-        self.0.format(SQLITE_TIME_FORMAT).to_string()
+        self.0.format(TIME_FORMAT).to_string()
     }
 }
 
@@ -210,6 +219,20 @@ impl<T: Serialize> From<&JsonText<T>> for Value {
     }
 }
 
+/// How a column is stored and rendered as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Bool,
+    Id,
+    Time,
+    Date,
+    Amount,
+    /// JSON kept as text.
+    Json,
+}
+
 /// A value bound to a query parameter; each backend binds it its own way.
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -252,6 +275,20 @@ impl From<&str> for Value {
 }
 
 impl Value {
+    /// The column kind this value fits (JSON text binds as text).
+    pub fn fits(&self, kind: Kind) -> bool {
+        matches!(
+            (self, kind),
+            (Value::Text(_), Kind::Text | Kind::Json)
+                | (Value::Int(_), Kind::Int)
+                | (Value::Bool(_), Kind::Bool)
+                | (Value::Id(_), Kind::Id)
+                | (Value::Time(_), Kind::Time)
+                | (Value::Date(_), Kind::Date)
+                | (Value::Amount(_), Kind::Amount)
+        )
+    }
+
     pub(super) fn add_sqlite(
         &self,
         args: &mut sqlx::sqlite::SqliteArguments<'static>,

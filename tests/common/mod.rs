@@ -135,6 +135,13 @@ impl TestApp {
         Some(app)
     }
 
+    /// A second store handle on the app's database, for checks below HTTP.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.database_url)
+            .await
+            .expect("connect to the test database")
+    }
+
     async fn start(&mut self) {
         let store = Store::connect(&self.database_url)
             .await

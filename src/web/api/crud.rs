@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header::LOCATION};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody};
+use super::{ErrorBody, PageBody, RawJson, RawPage};
 use crate::auth::Actor;
 use crate::crm::{self, ListParams, Resource};
 use crate::error::Error;
@@ -17,15 +17,10 @@ use crate::web::extract::{ApiJson, ListArgs, PathId};
 
 type Patch = serde_json::Map<String, serde_json::Value>;
 
-async fn list<R: Resource>(
-    store: Store,
-    args: ListArgs<R::Filter>,
-) -> Result<Json<PageBody<R>>, Error> {
-    Ok(Json(
-        crm::list::<R>(&store, &args.params, &args.filter)
-            .await?
-            .into(),
-    ))
+async fn list<R: Resource>(store: Store, args: ListArgs<R::Filter>) -> Result<RawPage, Error> {
+    Ok(crm::list::<R>(&store, &args.params, &args.filter)
+        .await?
+        .into())
 }
 
 async fn create<R: Resource>(
@@ -34,6 +29,8 @@ async fn create<R: Resource>(
     input: R::Input,
     collection: &str,
 ) -> Result<(StatusCode, HeaderMap, Json<R>), Error> {
+    // The typed record is what was written; reading it back could show a
+    // later write. Its JSON equals what GET renders (tests hold them equal).
     let record = crm::create::<R>(&store, &actor, input).await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) =
@@ -57,7 +54,7 @@ macro_rules! collection {
             pub async fn list_records(
                 State(store): State<Store>,
                 args: ListArgs<$filter>,
-            ) -> Result<Json<PageBody<$record>>, Error> {
+            ) -> Result<RawPage, Error> {
                 list::<$record>(store, args).await
             }
 
@@ -78,8 +75,8 @@ macro_rules! collection {
             pub async fn get_record(
                 State(store): State<Store>,
                 PathId(id): PathId,
-            ) -> Result<Json<$record>, Error> {
-                Ok(Json(crm::get::<$record>(&store, id).await?))
+            ) -> Result<RawJson, Error> {
+                Ok(RawJson(crm::get_json::<$record>(&store, id).await?))
             }
 
             /// Absent fields are unchanged, `null` clears; `version` is required.

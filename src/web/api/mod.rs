@@ -10,27 +10,66 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::store::records::{Deleted, Page};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::records::{Deleted, JsonPage};
 use crate::web::AppState;
 
-/// A page of a list.
-#[derive(Serialize, ToSchema)]
+/// A page of a list (the schema; the items arrive as the database renders
+/// them, see [`RawPage`]).
+#[derive(ToSchema)]
+#[allow(dead_code)]
 pub struct PageBody<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
     /// With `updated_since`: records deleted since then.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Vec<Deleted>>,
 }
 
-impl<T> From<Page<T>> for PageBody<T> {
-    fn from(p: Page<T>) -> Self {
-        PageBody {
-            items: p.items,
-            next_cursor: p.next_cursor.map(|c| c.encode()),
-            deleted: p.deleted,
+/// A page as sent: the envelope around the items the database rendered.
+pub struct RawPage(JsonPage);
+
+impl From<JsonPage> for RawPage {
+    fn from(p: JsonPage) -> Self {
+        RawPage(p)
+    }
+}
+
+impl IntoResponse for RawPage {
+    fn into_response(self) -> Response {
+        let JsonPage {
+            items,
+            next_cursor,
+            deleted,
+        } = self.0;
+        let mut body = String::with_capacity(items.len() + 128);
+        body.push_str("{\"items\":");
+        body.push_str(&items);
+        body.push_str(",\"next_cursor\":");
+        match next_cursor {
+            Some(c) => body.push_str(&serde_json::Value::from(c.encode()).to_string()),
+            None => body.push_str("null"),
         }
+        if let Some(deleted) = deleted {
+            body.push_str(",\"deleted\":");
+            match serde_json::to_string(&deleted) {
+                Ok(d) => body.push_str(&d),
+                Err(e) => return crate::error::Error::Internal(e.to_string()).into_response(),
+            }
+        }
+        body.push('}');
+        RawJson(body).into_response()
+    }
+}
+
+/// JSON text sent as it is.
+pub struct RawJson(pub String);
+
+impl IntoResponse for RawJson {
+    fn into_response(self) -> Response {
+        ([(CONTENT_TYPE, "application/json")], self.0).into_response()
     }
 }
 
