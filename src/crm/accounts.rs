@@ -8,7 +8,7 @@ use super::{Resource, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::FieldErrors;
 use crate::store::records::{Dependent, Filter, Meta, Record};
-use crate::store::{Id, Kind, Value};
+use crate::store::{Id, Value};
 
 text_enum! {
     /// Whether the finance team lets new business go ahead.
@@ -61,17 +61,6 @@ pub struct AccountFilter {
 impl Record for Account {
     const TABLE: &'static str = "accounts";
     const ENTITY: &'static str = "account";
-    const COLUMNS: &'static [(&'static str, Kind)] = &[
-        ("name", Kind::Text),
-        ("domain", Kind::Text),
-        ("industry", Kind::Text),
-        ("employee_count", Kind::Int),
-        ("country", Kind::Text),
-        ("address", Kind::Text),
-        ("credit_status", Kind::Text),
-        ("credit_note", Kind::Text),
-        ("owner_id", Kind::Id),
-    ];
     const DEPENDENTS: &'static [Dependent] = &[
         Dependent {
             table: "deals",
@@ -98,17 +87,17 @@ impl Record for Account {
         &mut self.meta
     }
 
-    fn values(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
-            Value::from(self.name.clone()),
-            Value::from(self.domain.clone()),
-            Value::from(self.industry.clone()),
-            Value::from(self.employee_count),
-            Value::from(self.country.clone()),
-            Value::from(self.address.clone()),
-            Value::from(self.credit_status),
-            Value::from(self.credit_note.clone()),
-            Value::from(self.owner_id),
+            ("name", self.name.clone().into()),
+            ("domain", self.domain.clone().into()),
+            ("industry", self.industry.clone().into()),
+            ("employee_count", self.employee_count.into()),
+            ("country", self.country.clone().into()),
+            ("address", self.address.clone().into()),
+            ("credit_status", self.credit_status.into()),
+            ("credit_note", self.credit_note.clone().into()),
+            ("owner_id", self.owner_id.into()),
         ]
     }
 

@@ -9,7 +9,7 @@ use super::{Resource, account_of, check_exists, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Filter, Meta, Record};
-use crate::store::{Id, Kind, Timestamp, Tx, Value};
+use crate::store::{Id, Timestamp, Tx, Value};
 
 text_enum! {
     ActivityKind { Call = "call", Meeting = "meeting", Email = "email", Note = "note" }
@@ -59,16 +59,6 @@ pub struct ActivityFilter {
 impl Record for Activity {
     const TABLE: &'static str = "activities";
     const ENTITY: &'static str = "activity";
-    const COLUMNS: &'static [(&'static str, Kind)] = &[
-        ("kind", Kind::Text),
-        ("subject", Kind::Text),
-        ("body", Kind::Text),
-        ("occurred_at", Kind::Time),
-        ("account_id", Kind::Id),
-        ("contact_id", Kind::Id),
-        ("deal_id", Kind::Id),
-        ("owner_id", Kind::Id),
-    ];
 
     fn meta(&self) -> &Meta {
         &self.meta
@@ -77,16 +67,16 @@ impl Record for Activity {
         &mut self.meta
     }
 
-    fn values(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
-            Value::from(self.kind),
-            Value::from(self.subject.clone()),
-            Value::from(self.body.clone()),
-            Value::from(self.occurred_at),
-            Value::from(self.account_id),
-            Value::from(self.contact_id),
-            Value::from(self.deal_id),
-            Value::from(self.owner_id),
+            ("kind", self.kind.into()),
+            ("subject", self.subject.clone().into()),
+            ("body", self.body.clone().into()),
+            ("occurred_at", self.occurred_at.into()),
+            ("account_id", self.account_id.into()),
+            ("contact_id", self.contact_id.into()),
+            ("deal_id", self.deal_id.into()),
+            ("owner_id", self.owner_id.into()),
         ]
     }
 

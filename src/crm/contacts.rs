@@ -8,7 +8,7 @@ use super::{Resource, check_exists, owner};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Dependent, Filter, Meta, Record};
-use crate::store::{Id, Kind, Tx, Value};
+use crate::store::{Id, Tx, Value};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Contact {
@@ -61,15 +61,6 @@ pub struct ContactFilter {
 impl Record for Contact {
     const TABLE: &'static str = "contacts";
     const ENTITY: &'static str = "contact";
-    const COLUMNS: &'static [(&'static str, Kind)] = &[
-        ("first_name", Kind::Text),
-        ("last_name", Kind::Text),
-        ("title", Kind::Text),
-        ("email", Kind::Text),
-        ("phone", Kind::Text),
-        ("account_id", Kind::Id),
-        ("owner_id", Kind::Id),
-    ];
     const DEPENDENTS: &'static [Dependent] = &[
         Dependent {
             table: "deals",
@@ -99,15 +90,15 @@ impl Record for Contact {
         &mut self.meta
     }
 
-    fn values(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
-            Value::from(self.first_name.clone()),
-            Value::from(self.last_name.clone()),
-            Value::from(self.title.clone()),
-            Value::from(self.email.clone()),
-            Value::from(self.phone.clone()),
-            Value::from(self.account_id),
-            Value::from(self.owner_id),
+            ("first_name", self.first_name.clone().into()),
+            ("last_name", self.last_name.clone().into()),
+            ("title", self.title.clone().into()),
+            ("email", self.email.clone().into()),
+            ("phone", self.phone.clone().into()),
+            ("account_id", self.account_id.into()),
+            ("owner_id", self.owner_id.into()),
         ]
     }
 

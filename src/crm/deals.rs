@@ -10,7 +10,7 @@ use super::{Resource, account_of, check_exists, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Dependent, Filter, Meta, Op, Record};
-use crate::store::{Amount, Date, Id, Kind, Sql, Store, Timestamp, Tx, Value};
+use crate::store::{Amount, Date, Id, Sql, Store, Timestamp, Tx, Value};
 
 text_enum! {
     Stage {
@@ -97,21 +97,6 @@ pub struct DealFilter {
 impl Record for Deal {
     const TABLE: &'static str = "deals";
     const ENTITY: &'static str = "deal";
-    const COLUMNS: &'static [(&'static str, Kind)] = &[
-        ("name", Kind::Text),
-        ("account_id", Kind::Id),
-        ("primary_contact_id", Kind::Id),
-        ("owner_id", Kind::Id),
-        ("stage", Kind::Text),
-        ("amount", Kind::Amount),
-        ("currency", Kind::Text),
-        ("probability", Kind::Int),
-        ("probability_is_default", Kind::Bool),
-        ("expected_close_date", Kind::Date),
-        ("next_step", Kind::Text),
-        ("next_step_date", Kind::Date),
-        ("lost_reason", Kind::Text),
-    ];
     const DEPENDENTS: &'static [Dependent] = &[Dependent {
         table: "activities",
         column: "deal_id",
@@ -130,21 +115,21 @@ impl Record for Deal {
         &mut self.meta
     }
 
-    fn values(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
-            Value::from(self.name.clone()),
-            Value::from(self.account_id),
-            Value::from(self.primary_contact_id),
-            Value::from(self.owner_id),
-            Value::from(self.stage),
-            Value::from(self.amount),
-            Value::from(self.currency.clone()),
-            Value::from(self.probability),
-            Value::from(self.probability_is_default),
-            Value::from(self.expected_close_date),
-            Value::from(self.next_step.clone()),
-            Value::from(self.next_step_date),
-            Value::from(self.lost_reason.clone()),
+            ("name", self.name.clone().into()),
+            ("account_id", self.account_id.into()),
+            ("primary_contact_id", self.primary_contact_id.into()),
+            ("owner_id", self.owner_id.into()),
+            ("stage", self.stage.into()),
+            ("amount", self.amount.into()),
+            ("currency", self.currency.clone().into()),
+            ("probability", self.probability.into()),
+            ("probability_is_default", self.probability_is_default.into()),
+            ("expected_close_date", self.expected_close_date.into()),
+            ("next_step", self.next_step.clone().into()),
+            ("next_step_date", self.next_step_date.into()),
+            ("lost_reason", self.lost_reason.clone().into()),
         ]
     }
 

@@ -13,7 +13,7 @@ use super::{Resource, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{self, Dependent, Filter, Meta, Record};
-use crate::store::{Count, Id, JsonText, Kind, Sql, Store, Timestamp, Tx, Value};
+use crate::store::{Count, Id, JsonText, Sql, Store, Timestamp, Tx, Value};
 
 text_enum! {
     QuestionKind {
@@ -89,16 +89,6 @@ pub struct QuestionFilter {
 impl Record for Question {
     const TABLE: &'static str = "profile_questions";
     const ENTITY: &'static str = "profile question";
-    const COLUMNS: &'static [(&'static str, Kind)] = &[
-        ("key", Kind::Text),
-        ("label", Kind::Text),
-        ("help_text", Kind::Text),
-        ("kind", Kind::Text),
-        ("options", Kind::Json),
-        ("applies_to", Kind::Text),
-        ("position", Kind::Int),
-        ("active", Kind::Bool),
-    ];
     const SORT: Option<&'static str> = Some("position");
     const DEPENDENTS: &'static [Dependent] = &[Dependent {
         table: "profile_answers",
@@ -116,16 +106,19 @@ impl Record for Question {
         &mut self.meta
     }
 
-    fn values(&self) -> Vec<Value> {
+    fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
-            Value::from(self.key.clone()),
-            Value::from(self.label.clone()),
-            Value::from(self.help_text.clone()),
-            Value::from(self.kind),
-            self.options.as_ref().map_or(Value::Text(None), Value::from),
-            Value::from(self.applies_to),
-            Value::from(self.position),
-            Value::from(self.active),
+            ("key", self.key.clone().into()),
+            ("label", self.label.clone().into()),
+            ("help_text", self.help_text.clone().into()),
+            ("kind", self.kind.into()),
+            (
+                "options",
+                self.options.as_ref().map_or(Value::Text(None), Value::from),
+            ),
+            ("applies_to", self.applies_to.into()),
+            ("position", self.position.into()),
+            ("active", self.active.into()),
         ]
     }
 

@@ -10,7 +10,7 @@ mod types;
 
 pub use error::StoreError;
 pub use pool::{Backend, Store, Tx};
-pub use types::{Amount, Date, Id, JsonText, Kind, Timestamp, Value};
+pub use types::{Amount, Date, Id, JsonText, Timestamp, Value};
 
 /// A statement and the values for its placeholders, in order.
 #[derive(Clone, Debug, Default)]

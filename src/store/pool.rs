@@ -57,8 +57,11 @@ impl Store {
             let options = SqliteConnectOptions::from_str(url)?
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // A local file needs no liveness ping before each use; the ping
+            // would be one more hand-over to the connection's thread.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(
                     options
                         .clone()
@@ -68,12 +71,8 @@ impl Store {
                 )
                 .await?;
             let read = SqlitePoolOptions::new()
-                .max_connections(
-                    std::env::var("DD_READERS")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(8),
-                )
+                .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(options.read_only(true))
                 .await?;
             Pools::Sqlite { read, write }

@@ -7,10 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::search::{contains_pattern, fold};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, RwLock};
-
-use super::{Backend, Count, DbRow, Id, Kind, Sql, Store, StoreError, Timestamp, Tx, Value};
+use super::{Backend, Count, DbRow, Id, Sql, Store, StoreError, Timestamp, Tx, Value};
 
 /// The columns every versioned record has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
@@ -44,12 +41,16 @@ pub struct Dependent {
 }
 
 /// A table of versioned records.
+///
+/// Each row keeps, beside its columns, its API JSON (`json`), written from
+/// the typed record's `Serialize` on every insert and update. Reads send that
+/// text as it is: a page of records is one aggregated value from the
+/// database rather than a dozen values per row to decode and encode again.
+/// So every write to a record table goes through [`insert`] or [`update`].
 pub trait Record: DbRow + Serialize + Send + Sync + 'static {
     const TABLE: &'static str;
     /// The singular name used in messages and tombstones.
     const ENTITY: &'static str;
-    /// The writable columns, in the order [`Record::values`] gives them.
-    const COLUMNS: &'static [(&'static str, Kind)];
     /// An integer column that orders the list before the id.
     const SORT: Option<&'static str> = None;
     const DEPENDENTS: &'static [Dependent] = &[];
@@ -58,100 +59,23 @@ pub trait Record: DbRow + Serialize + Send + Sync + 'static {
 
     fn meta(&self) -> &Meta;
     fn meta_mut(&mut self) -> &mut Meta;
-    /// The values of [`Record::COLUMNS`], in order.
-    fn values(&self) -> Vec<Value>;
+    /// The writable columns and their values.
+    fn columns(&self) -> Vec<(&'static str, Value)>;
     /// The text `?q=` searches, before folding.
     fn search_text(&self) -> String;
 }
 
-/// The writable columns with their values, checked against their kinds.
-fn columns<R: Record>(record: &R) -> Vec<(&'static str, Value)> {
-    let values = record.values();
-    debug_assert_eq!(
-        values.len(),
-        R::COLUMNS.len(),
-        "{}: values() and COLUMNS differ",
-        R::TABLE
-    );
-    R::COLUMNS
-        .iter()
-        .zip(values)
-        .map(|(&(name, kind), value)| {
-            debug_assert!(
-                value.fits(kind),
-                "{}.{name}: {value:?} is not {kind:?}",
-                R::TABLE
-            );
-            (name, value)
-        })
-        .collect()
+fn to_json<R: Record>(record: &R) -> Result<String, StoreError> {
+    serde_json::to_string(record).map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))
 }
 
-const META_COLUMNS: [(&str, Kind); 4] = [
-    ("id", Kind::Id),
-    ("version", Kind::Int),
-    ("created_at", Kind::Time),
-    ("updated_at", Kind::Time),
-];
-
-/// The SQL expression that renders a row of `R` as its API JSON text. The
-/// database renders lists this way, so a page of records is one value to
-/// copy out rather than a dozen per row to decode and encode again; the
-/// typed `Serialize` of a record gives the same text (a test holds them
-/// together).
-fn json_expr<R: Record>(backend: Backend) -> Arc<str> {
-    // Built once per table and backend: it is the bulk of every list query.
-    type Cache = RwLock<HashMap<(&'static str, Backend), Arc<str>>>;
-    static CACHE: LazyLock<Cache> = LazyLock::new(Default::default);
-    let key = (R::TABLE, backend);
-    if let Some(expr) = CACHE.read().ok().and_then(|c| c.get(&key).cloned()) {
-        return expr;
-    }
-    let expr: Arc<str> = render_json_expr::<R>(backend).into();
-    if let Ok(mut cache) = CACHE.write() {
-        cache.insert(key, expr.clone());
-    }
-    expr
-}
-
-fn render_json_expr<R: Record>(backend: Backend) -> String {
-    let mut out = String::from(match backend {
-        Backend::Sqlite => "json_object(",
-        Backend::Postgres => "json_build_object(",
-    });
-    for (i, &(name, kind)) in META_COLUMNS.iter().chain(R::COLUMNS).enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let value = match (backend, kind) {
-            (Backend::Sqlite, Kind::Bool) => format!(
-                "json(CASE WHEN {name} IS NULL THEN 'null' WHEN {name} THEN 'true' ELSE 'false' END)"
-            ),
-            (Backend::Sqlite, Kind::Json) => format!("json({name})"),
-            (Backend::Sqlite, _) => name.to_owned(),
-            (Backend::Postgres, Kind::Time) => {
-                format!("to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-            }
-            (Backend::Postgres, Kind::Amount) => format!("{name}::text"),
-            (Backend::Postgres, Kind::Json) => format!("{name}::json"),
-            (Backend::Postgres, _) => name.to_owned(),
-        };
-        out.push_str(&format!("'{name}', {value}"));
-    }
-    out.push(')');
-    if backend == Backend::Postgres {
-        out.push_str("::text");
-    }
-    out
-}
-
-/// One record rendered as JSON by the database.
+/// One record's stored JSON.
 #[derive(sqlx::FromRow)]
 struct JsonRow {
     j: Option<String>,
 }
 
-/// A page of records rendered as JSON, and their cursors, each joined by
+/// A page of records' stored JSON and their cursors, each joined by
 /// [`SEPARATOR`] in the same (unspecified) order.
 #[derive(sqlx::FromRow)]
 struct PageRow {
@@ -261,11 +185,7 @@ fn select_by_id<R: Record>(id: Id) -> Sql {
 
 /// The record's API JSON, or `None` if there is no such record.
 pub async fn get_json<R: Record>(store: &Store, id: Id) -> Result<Option<String>, StoreError> {
-    let mut sql = Sql::new(format!(
-        "SELECT {} AS j FROM {} WHERE id = ",
-        json_expr::<R>(store.backend()),
-        R::TABLE
-    ));
+    let mut sql = Sql::new(format!("SELECT json AS j FROM {} WHERE id = ", R::TABLE));
     sql.bind(id);
     Ok(store
         .fetch_optional::<JsonRow>(&sql)
@@ -305,8 +225,9 @@ pub async fn insert<R: Record>(tx: &mut Tx, record: &R) -> Result<(), StoreError
         ("created_at", meta.created_at.into()),
         ("updated_at", meta.updated_at.into()),
         ("search_text", fold(&record.search_text()).into()),
+        ("json", to_json(record)?.into()),
     ];
-    columns.extend(self::columns(record));
+    columns.extend(record.columns());
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     let mut sql = Sql::new(format!(
         "INSERT INTO {} ({}) VALUES (",
@@ -327,30 +248,43 @@ pub async fn insert<R: Record>(tx: &mut Tx, record: &R) -> Result<(), StoreError
 /// Writes `record` over the stored row if that row's version is still
 /// `record.meta().version`; on success the record carries the next version.
 pub async fn update<R: Record>(tx: &mut Tx, record: &mut R) -> Result<Updated, StoreError> {
-    let expected = record.meta().version;
-    let updated_at = Timestamp::now();
-    let mut sql = Sql::new(format!(
-        "UPDATE {} SET version = version + 1, updated_at = ",
-        R::TABLE
-    ));
-    sql.bind(updated_at)
+    let previous = record.meta().clone();
+    let meta = record.meta_mut();
+    meta.version = previous.version + 1;
+    meta.updated_at = Timestamp::now();
+    let written = write_update(tx, record, previous.version).await;
+    if !matches!(written, Ok(Updated::Done)) {
+        *record.meta_mut() = previous;
+    }
+    written
+}
+
+async fn write_update<R: Record>(
+    tx: &mut Tx,
+    record: &R,
+    expected: i64,
+) -> Result<Updated, StoreError> {
+    let meta = record.meta();
+    let mut sql = Sql::new(format!("UPDATE {} SET version = ", R::TABLE));
+    sql.bind(meta.version)
+        .push(", updated_at = ")
+        .bind(meta.updated_at)
         .push(", search_text = ")
-        .bind(fold(&record.search_text()));
-    for (name, value) in columns(record) {
+        .bind(fold(&record.search_text()))
+        .push(", json = ")
+        .bind(to_json(record)?);
+    for (name, value) in record.columns() {
         sql.push(", ").push(name).push(" = ").bind(value);
     }
     sql.push(" WHERE id = ")
-        .bind(record.meta().id)
+        .bind(meta.id)
         .push(" AND version = ")
         .bind(expected);
     if tx.execute(&sql).await? == 1 {
-        let meta = record.meta_mut();
-        meta.version = expected + 1;
-        meta.updated_at = updated_at;
         return Ok(Updated::Done);
     }
     let mut current = Sql::new(format!("SELECT version AS n FROM {} WHERE id = ", R::TABLE));
-    current.bind(record.meta().id);
+    current.bind(meta.id);
     Ok(match tx.fetch_optional::<Count>(&current).await? {
         Some(c) => Updated::Stale {
             current_version: c.n,
@@ -464,9 +398,8 @@ pub async fn list<R: Record>(store: &Store, query: &ListQuery) -> Result<JsonPag
         Backend::Postgres => "chr(30)",
     };
     let mut sql = Sql::new(format!(
-        "SELECT {aggregate}(j, {separator}) AS j, {aggregate}(c, {separator}) AS c \
-         FROM (SELECT {} AS j, {cursor} AS c FROM {} WHERE 1 = 1",
-        json_expr::<R>(backend),
+        "SELECT {aggregate}(json, {separator}) AS j, {aggregate}(c, {separator}) AS c \
+         FROM (SELECT json, {cursor} AS c FROM {} WHERE 1 = 1",
         R::TABLE
     ));
     for f in &query.filters {

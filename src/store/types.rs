@@ -125,8 +125,7 @@ dual_column!(Id, Uuid, |s| Uuid::parse_str(s)?);
 /// A point in time, UTC, to the microsecond (PostgreSQL's precision, so a
 /// value reads back exactly as written on either backend).
 ///
-/// Written as `YYYY-MM-DDTHH:MM:SS.ffffffZ` everywhere (JSON, SQLite text,
-/// the JSON the database renders), so every path shows the same text.
+/// Written as `YYYY-MM-DDTHH:MM:SS.ffffffZ` in JSON and in SQLite text alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, format = DateTime)]
@@ -219,20 +218,6 @@ impl<T: Serialize> From<&JsonText<T>> for Value {
     }
 }
 
-/// How a column is stored and rendered as JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    Int,
-    Bool,
-    Id,
-    Time,
-    Date,
-    Amount,
-    /// JSON kept as text.
-    Json,
-}
-
 /// A value bound to a query parameter; each backend binds it its own way.
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -275,20 +260,6 @@ impl From<&str> for Value {
 }
 
 impl Value {
-    /// The column kind this value fits (JSON text binds as text).
-    pub fn fits(&self, kind: Kind) -> bool {
-        matches!(
-            (self, kind),
-            (Value::Text(_), Kind::Text | Kind::Json)
-                | (Value::Int(_), Kind::Int)
-                | (Value::Bool(_), Kind::Bool)
-                | (Value::Id(_), Kind::Id)
-                | (Value::Time(_), Kind::Time)
-                | (Value::Date(_), Kind::Date)
-                | (Value::Amount(_), Kind::Amount)
-        )
-    }
-
     pub(super) fn add_sqlite(
         &self,
         args: &mut sqlx::sqlite::SqliteArguments<'static>,
