@@ -51,12 +51,12 @@ run() {
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   errors="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
-  printf '| %-28s | %10s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+  printf '| %-34s | %10s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
 }
 
 echo "wrk, $threads threads, $connections connections, ${duration}s each, $(nproc) cores"
-printf '| %-28s | %10s | %8s | %8s | %6s |\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
-printf '|%s|%s|%s|%s|%s|\n' "------------------------------" "------------" "----------" "----------" "--------"
+printf '| %-34s | %10s | %8s | %8s | %6s |\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "--------"
 run "GET /healthz" "$base/healthz"
 run "GET /api/v1/accounts" "$base/api/v1/accounts"
 run "GET /api/v1/accounts?q=account 12" "$base/api/v1/accounts?q=account%2012"
