@@ -7,7 +7,8 @@ use super::validate::{Check, LINE_MAX, TEXT_MAX};
 use super::{Resource, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::FieldErrors;
-use crate::store::records::{Dependent, Filter, Meta, Record};
+use crate::store::records::{Dependent, Filter, Filters, Meta, Record};
+use crate::store::search::join_present;
 use crate::store::{Id, Value};
 
 text_enum! {
@@ -80,12 +81,7 @@ impl Record for Account {
     ];
     const CASCADES: &'static [(&'static str, &'static str)] = &[("profile_answers", "subject_id")];
 
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
+    crate::meta_in_field!();
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
@@ -102,18 +98,13 @@ impl Record for Account {
     }
 
     fn search_text(&self) -> String {
-        [
+        join_present(&[
             Some(&self.name),
-            self.domain.as_ref(),
-            self.industry.as_ref(),
-            self.country.as_ref(),
-            self.address.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ")
+            self.domain.as_deref(),
+            self.industry.as_deref(),
+            self.country.as_deref(),
+            self.address.as_deref(),
+        ])
     }
 }
 
@@ -164,20 +155,15 @@ impl Resource for Account {
     }
 
     fn filters(f: &AccountFilter) -> Vec<Filter> {
-        let mut out = Vec::new();
-        if let Some(v) = f.owner_id {
-            out.push(Filter::eq("owner_id", v));
-        }
-        if let Some(v) = &f.industry {
-            out.push(Filter::eq("industry", v.trim().to_owned()));
-        }
-        if let Some(v) = &f.country {
-            out.push(Filter::eq("country", v.trim().to_uppercase()));
-        }
-        if let Some(v) = f.credit_status {
-            out.push(Filter::eq("credit_status", v));
-        }
-        out
+        Filters::new()
+            .eq("owner_id", f.owner_id)
+            .eq("industry", f.industry.as_deref().map(str::trim))
+            .eq(
+                "country",
+                f.country.as_deref().map(|c| c.trim().to_uppercase()),
+            )
+            .eq("credit_status", f.credit_status)
+            .build()
     }
 
     fn owner(&self) -> Option<Id> {

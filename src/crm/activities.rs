@@ -8,7 +8,7 @@ use super::validate::{Check, LINE_MAX, TEXT_MAX};
 use super::{Resource, account_of, check_exists, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
-use crate::store::records::{Filter, Meta, Record};
+use crate::store::records::{Filter, Filters, Meta, Record};
 use crate::store::{Id, Timestamp, Tx, Value};
 
 text_enum! {
@@ -60,12 +60,7 @@ impl Record for Activity {
     const TABLE: &'static str = "activities";
     const ENTITY: &'static str = "activity";
 
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
+    crate::meta_in_field!();
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
@@ -142,23 +137,13 @@ impl Resource for Activity {
     }
 
     fn filters(f: &ActivityFilter) -> Vec<Filter> {
-        let mut out = Vec::new();
-        if let Some(v) = f.owner_id {
-            out.push(Filter::eq("owner_id", v));
-        }
-        if let Some(v) = f.account_id {
-            out.push(Filter::eq("account_id", v));
-        }
-        if let Some(v) = f.contact_id {
-            out.push(Filter::eq("contact_id", v));
-        }
-        if let Some(v) = f.deal_id {
-            out.push(Filter::eq("deal_id", v));
-        }
-        if let Some(v) = f.kind {
-            out.push(Filter::eq("kind", v));
-        }
-        out
+        Filters::new()
+            .eq("owner_id", f.owner_id)
+            .eq("account_id", f.account_id)
+            .eq("contact_id", f.contact_id)
+            .eq("deal_id", f.deal_id)
+            .eq("kind", f.kind)
+            .build()
     }
 
     /// An activity on a deal or contact is also on its account, so the

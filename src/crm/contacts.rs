@@ -7,7 +7,8 @@ use super::validate::{Check, LINE_MAX};
 use super::{Resource, check_exists, owner};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
-use crate::store::records::{Dependent, Filter, Meta, Record};
+use crate::store::records::{Dependent, Filter, Filters, Meta, Record};
+use crate::store::search::join_present;
 use crate::store::{Id, Tx, Value};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -27,11 +28,7 @@ pub struct Contact {
 impl Contact {
     /// "First Last", or whichever of the two is known.
     pub fn full_name(&self) -> String {
-        [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
+        join_present(&[self.first_name.as_deref(), self.last_name.as_deref()])
     }
 }
 
@@ -83,12 +80,7 @@ impl Record for Contact {
         ("deal_contacts", "contact_id"),
     ];
 
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
+    crate::meta_in_field!();
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
@@ -103,18 +95,13 @@ impl Record for Contact {
     }
 
     fn search_text(&self) -> String {
-        [
-            self.first_name.as_ref(),
-            self.last_name.as_ref(),
-            self.title.as_ref(),
-            self.email.as_ref(),
-            self.phone.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ")
+        join_present(&[
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.title.as_deref(),
+            self.email.as_deref(),
+            self.phone.as_deref(),
+        ])
     }
 }
 
@@ -167,17 +154,11 @@ impl Resource for Contact {
     }
 
     fn filters(f: &ContactFilter) -> Vec<Filter> {
-        let mut out = Vec::new();
-        if let Some(v) = f.owner_id {
-            out.push(Filter::eq("owner_id", v));
-        }
-        if let Some(v) = f.account_id {
-            out.push(Filter::eq("account_id", v));
-        }
-        if let Some(v) = &f.email {
-            out.push(Filter::eq("email", v.trim().to_lowercase()));
-        }
-        out
+        Filters::new()
+            .eq("owner_id", f.owner_id)
+            .eq("account_id", f.account_id)
+            .eq("email", f.email.as_deref().map(|e| e.trim().to_lowercase()))
+            .build()
     }
 
     fn owner(&self) -> Option<Id> {

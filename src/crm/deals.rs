@@ -9,7 +9,8 @@ use super::validate::{Check, LINE_MAX, TEXT_MAX, minor_units};
 use super::{Resource, account_of, check_exists, owner, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
-use crate::store::records::{Dependent, Filter, Meta, Op, Record};
+use crate::store::records::{Dependent, Filter, Filters, Meta, Op, Record};
+use crate::store::search::join_present;
 use crate::store::{Amount, Date, Id, Sql, Store, Timestamp, Tx, Value};
 
 text_enum! {
@@ -108,12 +109,7 @@ impl Record for Deal {
         ("deal_contacts", "deal_id"),
     ];
 
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
+    crate::meta_in_field!();
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
@@ -134,16 +130,11 @@ impl Record for Deal {
     }
 
     fn search_text(&self) -> String {
-        [
+        join_present(&[
             Some(&self.name),
-            self.next_step.as_ref(),
-            self.lost_reason.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ")
+            self.next_step.as_deref(),
+            self.lost_reason.as_deref(),
+        ])
     }
 }
 
@@ -220,31 +211,13 @@ impl Resource for Deal {
     }
 
     fn filters(f: &DealFilter) -> Vec<Filter> {
-        let mut out = Vec::new();
-        if let Some(v) = f.owner_id {
-            out.push(Filter::eq("owner_id", v));
-        }
-        if let Some(v) = f.account_id {
-            out.push(Filter::eq("account_id", v));
-        }
-        if let Some(v) = f.stage {
-            out.push(Filter::eq("stage", v));
-        }
-        if let Some(v) = f.closing_before {
-            out.push(Filter {
-                column: "expected_close_date",
-                op: Op::Le,
-                value: v.into(),
-            });
-        }
-        if let Some(v) = f.closing_after {
-            out.push(Filter {
-                column: "expected_close_date",
-                op: Op::Ge,
-                value: v.into(),
-            });
-        }
-        out
+        Filters::new()
+            .eq("owner_id", f.owner_id)
+            .eq("account_id", f.account_id)
+            .eq("stage", f.stage)
+            .op("expected_close_date", Op::Le, f.closing_before)
+            .op("expected_close_date", Op::Ge, f.closing_after)
+            .build()
     }
 
     fn owner(&self) -> Option<Id> {

@@ -12,7 +12,7 @@ use super::validate::{Check, LINE_MAX, TEXT_MAX};
 use super::{Resource, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
-use crate::store::records::{self, Dependent, Filter, Meta, Record};
+use crate::store::records::{self, Dependent, Filter, Filters, Meta, Record};
 use crate::store::{Count, Id, JsonText, Sql, Store, Timestamp, Tx, Value};
 
 text_enum! {
@@ -99,12 +99,7 @@ impl Record for Question {
         ),
     }];
 
-    fn meta(&self) -> &Meta {
-        &self.meta
-    }
-    fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
+    crate::meta_in_field!();
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
@@ -209,14 +204,10 @@ impl Resource for Question {
     }
 
     fn filters(f: &QuestionFilter) -> Vec<Filter> {
-        let mut out = Vec::new();
-        if let Some(v) = f.applies_to {
-            out.push(Filter::eq("applies_to", v));
-        }
-        if let Some(v) = f.active {
-            out.push(Filter::eq("active", v));
-        }
-        out
+        Filters::new()
+            .eq("applies_to", f.applies_to)
+            .eq("active", f.active)
+            .build()
     }
 
     async fn prepare(&mut self, tx: &mut Tx, current: Option<&Self>) -> Result<(), Error> {

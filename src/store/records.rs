@@ -98,14 +98,49 @@ pub struct Filter {
     pub value: Value,
 }
 
-impl Filter {
-    pub fn eq(column: &'static str, value: impl Into<Value>) -> Self {
-        Filter {
-            column,
-            op: Op::Eq,
-            value: value.into(),
-        }
+/// The filters of a list, from optional values: an absent one filters
+/// nothing.
+#[derive(Default)]
+pub struct Filters(Vec<Filter>);
+
+impl Filters {
+    pub fn new() -> Self {
+        Self::default()
     }
+
+    pub fn eq<V: Into<Value>>(self, column: &'static str, value: Option<V>) -> Self {
+        self.op(column, Op::Eq, value)
+    }
+
+    pub fn op<V: Into<Value>>(mut self, column: &'static str, op: Op, value: Option<V>) -> Self {
+        if let Some(v) = value {
+            self.0.push(Filter {
+                column,
+                op,
+                value: v.into(),
+            });
+        }
+        self
+    }
+
+    pub fn build(self) -> Vec<Filter> {
+        self.0
+    }
+}
+
+/// Implements [`Record::meta`] and [`Record::meta_mut`] for a record that
+/// keeps its [`Meta`] in a field named `meta`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! meta_in_field {
+    () => {
+        fn meta(&self) -> &$crate::store::records::Meta {
+            &self.meta
+        }
+        fn meta_mut(&mut self) -> &mut $crate::store::records::Meta {
+            &mut self.meta
+        }
+    };
 }
 
 /// Where the previous page ended.

@@ -30,6 +30,16 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// The present parts joined by spaces: a record's searchable text.
+pub fn join_present(parts: &[Option<&str>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A `LIKE` pattern that finds `query` anywhere, with `%`, `_` and `\`
 /// matched literally (the statements say `ESCAPE '\'`).
 pub fn contains_pattern(query: &str) -> String {
