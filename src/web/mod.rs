@@ -13,7 +13,8 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -63,7 +64,9 @@ pub fn router(store: Store) -> Router {
             Error::Internal("a handler panicked".to_owned()).into_response()
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        .layer(TraceLayer::new_for_http()
+            .on_response(DefaultOnResponse::new().level(Level::INFO))
+            .make_span_with(|req: &Request<_>| {
             let id = req
                 .headers()
                 .get(REQUEST_ID)
