@@ -40,18 +40,6 @@ impl Sql {
         self.text.push_str(&self.args.len().to_string());
         self
     }
-
-    /// A statement with one value per placeholder already in `text`.
-    pub fn with_args(text: impl Into<String>, args: Vec<Value>) -> Self {
-        Sql {
-            text: text.into(),
-            args,
-        }
-    }
-
-    pub fn text(&self) -> &str {
-        &self.text
-    }
 }
 
 /// A row type that decodes from either backend.

@@ -205,17 +205,9 @@ pub enum Deletion {
 }
 
 pub async fn get<R: Record>(store: &Store, id: Id) -> Result<Option<R>, StoreError> {
-    store.fetch_optional(&select_by_id::<R>(id)).await
-}
-
-pub async fn get_in<R: Record>(tx: &mut Tx, id: Id) -> Result<Option<R>, StoreError> {
-    tx.fetch_optional(&select_by_id::<R>(id)).await
-}
-
-fn select_by_id<R: Record>(id: Id) -> Sql {
     let mut sql = Sql::new(format!("SELECT * FROM {} WHERE id = ", R::TABLE));
     sql.bind(id);
-    sql
+    store.fetch_optional(&sql).await
 }
 
 /// The record's API JSON, or `None` if there is no such record.
