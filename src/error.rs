@@ -77,6 +77,9 @@ pub enum Error {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The database does not answer.
+    #[error("{0}")]
+    Unavailable(String),
     /// A bug, such as a panic in a handler; details go to the log only.
     #[error("{0}")]
     Internal(String),
@@ -122,6 +125,7 @@ impl Error {
             Error::Store(StoreError::Unique(_) | StoreError::ForeignKey { .. }) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

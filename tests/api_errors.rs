@@ -662,3 +662,31 @@ async fn health_and_openapi_are_served(app: &mut TestApp) {
     );
 }
 both_backends!(health_and_openapi_are_served);
+
+/// A health check that cannot reach the database says so with 503, in the
+/// API's error shape, so a load balancer takes the instance out.
+#[tokio::test]
+async fn healthz_is_503_when_the_database_does_not_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        dealdraft::store::Store::connect(&format!("sqlite://{}/h.db", dir.path().display()))
+            .await
+            .unwrap();
+    store.migrate().await.unwrap();
+    let router_store = store.clone();
+    store.close().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dealdraft::web::serve(listener, router_store, async move {
+        let _ = stopped.await;
+    }));
+    let res = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

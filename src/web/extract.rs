@@ -103,6 +103,9 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequestParts<S> for ListArgs<F> {
                 .map_err(|e| Error::bad_request("query", e.to_string()))?;
         let mut map = serde_json::Map::new();
         for (k, v) in pairs {
+            if map.contains_key(&k) {
+                return Err(Error::bad_request(k, "is given more than once"));
+            }
             map.insert(k, serde_json::Value::String(v));
         }
         let params = ListParams::take_from(&mut map)?;

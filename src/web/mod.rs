@@ -95,9 +95,12 @@ pub async fn serve(
 
 /// `{"status": "ok"}` while the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, body = Object), (status = 500, body = api::ErrorBody)))]
+    responses((status = 200, body = Object), (status = 503, body = api::ErrorBody)))]
 async fn healthz(State(store): State<Store>) -> Result<Json<serde_json::Value>, Error> {
-    store.ping().await?;
+    store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "health check: the database does not answer");
+        Error::Unavailable("the database does not answer".to_owned())
+    })?;
     Ok(Json(serde_json::json!({"status": "ok"})))
 }
 

@@ -89,7 +89,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// `bad_request`, `not_found`, `method_not_allowed`, `conflict`,
     /// `payload_too_large`, `unsupported_media_type`, `validation_failed`,
-    /// `internal`.
+    /// `unavailable`, `internal`.
     pub code: String,
     pub message: String,
     /// Problems by field name.
