@@ -12,3 +12,12 @@ pub mod error;
 pub mod input;
 pub mod store;
 pub mod web;
+
+/// Connects to `database_url`, applies pending migrations and brings stored
+/// records up to this program's shape: what every command does first.
+pub async fn open(database_url: &str) -> Result<store::Store, error::Error> {
+    let store = store::Store::connect(database_url).await?;
+    store.migrate().await?;
+    crm::refresh_stored_json(&store).await?;
+    Ok(store)
+}

@@ -63,14 +63,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn open(args: &DatabaseArgs) -> anyhow::Result<Store> {
-    let store = Store::connect(&args.database_url)
+    dealdraft::open(&args.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", args.database_url))?;
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
-    Ok(store)
+        .with_context(|| format!("cannot open the database {}", args.database_url))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -471,3 +471,47 @@ async fn typed_records_serialize_exactly_as_the_database_renders_them(app: &mut 
     }
 }
 both_backends!(typed_records_serialize_exactly_as_the_database_renders_them);
+
+/// Stored JSON written by an older program (another render version) is
+/// rendered again at start, so a record read after an upgrade has every
+/// field of the current shape.
+async fn stored_json_of_an_older_shape_is_rendered_again_at_start(app: &mut TestApp) {
+    use dealdraft::store::Sql;
+
+    let account = app
+        .create(
+            ACCOUNTS,
+            json!({"name": "Örebro Verkstad AB", "country": "SE"}),
+        )
+        .await;
+    let path = format!("{ACCOUNTS}/{}", id_of(&account));
+    let store = app.store().await;
+    let mut tx = store.begin().await.unwrap();
+    tx.execute(&Sql::new(
+        "UPDATE accounts SET json = '{\"stale\": true}', search_text = ''",
+    ))
+    .await
+    .unwrap();
+    tx.execute(&Sql::new(
+        "UPDATE record_renders SET render_version = 0 WHERE table_name = 'accounts'",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    assert_eq!(
+        app.fetch(&path).await,
+        json!({"stale": true}),
+        "the stale text is what is stored"
+    );
+
+    app.restart().await;
+    assert_eq!(app.fetch(&path).await, account);
+    let found = app.list_ids(&with_query(ACCOUNTS, "q", "orebro")).await;
+    assert_eq!(
+        found,
+        vec![id_of(&account)],
+        "search text rendered again too"
+    );
+}
+both_backends!(stored_json_of_an_older_shape_is_rendered_again_at_start);

@@ -146,6 +146,13 @@ CREATE TABLE tombstones (
     PRIMARY KEY (entity, id)
 );
 
+-- Which version of each record type's stored JSON the rows hold; a newer
+-- program renders them again at start.
+CREATE TABLE record_renders (
+    table_name TEXT PRIMARY KEY,
+    render_version BIGINT NOT NULL
+);
+
 CREATE INDEX accounts_updated_at_idx ON accounts (updated_at);
 CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);
 CREATE INDEX contacts_updated_at_idx ON contacts (updated_at);

@@ -110,6 +110,19 @@ pub trait Resource: Record + Clone {
     }
 }
 
+/// Brings every CRM table's stored JSON up to this program's shape.
+pub async fn refresh_stored_json(store: &Store) -> Result<(), Error> {
+    let rendered = records::refresh::<accounts::Account>(store).await?
+        + records::refresh::<contacts::Contact>(store).await?
+        + records::refresh::<deals::Deal>(store).await?
+        + records::refresh::<activities::Activity>(store).await?
+        + records::refresh::<profiling::Question>(store).await?;
+    if rendered > 0 {
+        tracing::info!(rendered, "stored records rendered in their current shape");
+    }
+    Ok(())
+}
+
 pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
     records::get(store, id)
         .await?

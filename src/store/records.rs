@@ -56,6 +56,10 @@ pub trait Record: DbRow + Serialize + Send + Sync + 'static {
     const DEPENDENTS: &'static [Dependent] = &[];
     /// Rows of other tables (table, column) deleted with the record.
     const CASCADES: &'static [(&'static str, &'static str)] = &[];
+    /// The version of the stored JSON and search text: raise it whenever the
+    /// record's `Serialize` output or `search_text` changes, and [`refresh`]
+    /// renders the stored rows again at the next start.
+    const RENDER_VERSION: i64 = 1;
 
     fn meta(&self) -> &Meta;
     fn meta_mut(&mut self) -> &mut Meta;
@@ -318,6 +322,47 @@ async fn write_update<R: Record>(
         },
         None => Updated::Missing,
     })
+}
+
+/// Renders every row's stored JSON and search text again if they were
+/// written by another [`Record::RENDER_VERSION`]; returns how many rows.
+pub async fn refresh<R: Record>(store: &Store) -> Result<u64, StoreError> {
+    let mut current =
+        Sql::new("SELECT render_version AS n FROM record_renders WHERE table_name = ");
+    current.bind(R::TABLE);
+    if store.fetch_optional::<Count>(&current).await?.map(|c| c.n) == Some(R::RENDER_VERSION) {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
+    let mut rendered = 0;
+    let mut after: Option<Id> = None;
+    loop {
+        let mut page = Sql::new(format!("SELECT * FROM {} WHERE 1 = 1", R::TABLE));
+        if let Some(id) = after {
+            page.push(" AND id > ").bind(id);
+        }
+        page.push(" ORDER BY id LIMIT 500");
+        let rows: Vec<R> = tx.fetch_all(&page).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.meta().id);
+        for row in &rows {
+            let mut sql = Sql::new(format!("UPDATE {} SET json = ", R::TABLE));
+            sql.bind(to_json(row)?)
+                .push(", search_text = ")
+                .bind(fold(&row.search_text()))
+                .push(" WHERE id = ")
+                .bind(row.meta().id);
+            rendered += tx.execute(&sql).await?;
+        }
+    }
+    let mut mark = Sql::new("INSERT INTO record_renders (table_name, render_version) VALUES (");
+    mark.bind(R::TABLE)
+        .push(", ")
+        .bind(R::RENDER_VERSION)
+        .push(") ON CONFLICT (table_name) DO UPDATE SET render_version = excluded.render_version");
+    tx.execute(&mark).await?;
+    tx.commit().await?;
+    Ok(rendered)
 }
 
 pub async fn delete<R: Record>(tx: &mut Tx, id: Id) -> Result<Deletion, StoreError> {

@@ -143,13 +143,9 @@ impl TestApp {
     }
 
     async fn start(&mut self) {
-        let store = Store::connect(&self.database_url)
+        let store = dealdraft::open(&self.database_url)
             .await
-            .unwrap_or_else(|e| panic!("Store::connect({}) failed: {e}", self.database_url));
-        store
-            .migrate()
-            .await
-            .unwrap_or_else(|e| panic!("Store::migrate on {} failed: {e}", self.database_url));
+            .unwrap_or_else(|e| panic!("opening {} failed: {e}", self.database_url));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
