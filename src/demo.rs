@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::auth::Actor;
+use crate::auth::users::User;
 use crate::crm::profiling::{self, Question, Subject};
 use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
 use crate::error::Error;
@@ -22,6 +23,31 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
     }
     let actor = Actor::system();
     let a = &actor;
+
+    let mut logins = Vec::new();
+    let mut rep_id = None;
+    for (role, name, title) in [
+        ("rep", "Riley Rep", "Account Executive"),
+        ("manager", "Morgan Manager", "Sales Director"),
+        ("marketing", "Mika Marketing", "Content Lead"),
+        ("legal", "Lee Legal", "Counsel"),
+        ("admin", "Ada Admin", "Operations"),
+    ] {
+        let email = format!("{role}@demo.dealdraft.test");
+        let password = format!("{role}-demo-2026");
+        let user: User = crm::create(
+            store,
+            a,
+            parse(json!({
+                "email": email, "name": name, "role": role, "title": title, "password": password,
+            }))?,
+        )
+        .await?;
+        if role == "rep" {
+            rep_id = Some(user.meta.id);
+        }
+        logins.push(format!("  {role:<9} {email:<32} {password}"));
+    }
 
     for (key, label, kind, options, applies_to) in [
         (
@@ -171,7 +197,7 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
         let deal: Deal = crm::create(store, a, parse(json!({
             "name": deal, "account_id": account.meta.id, "primary_contact_id": person.meta.id,
             "stage": stage, "amount": amount, "currency": currency, "expected_close_date": close,
-            "next_step": "Send the proposal",
+            "next_step": "Send the proposal", "owner_id": rep_id,
         }))?).await?;
         crm::create::<Activity>(
             store,
@@ -192,8 +218,9 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
         ));
     }
     Ok(format!(
-        "Demo workspace seeded:\n{}\nUntil sign-in arrives, every request acts as the built-in system user.",
-        made.join("\n")
+        "Demo workspace seeded:\n{}\nSign in (POST /api/v1/session) as:\n{}",
+        made.join("\n"),
+        logins.join("\n")
     ))
 }
 

@@ -18,6 +18,21 @@ pub mod web;
 pub async fn open(database_url: &str) -> Result<store::Store, error::Error> {
     let store = store::Store::connect(database_url).await?;
     store.migrate().await?;
-    crm::refresh_stored_json(&store).await?;
+    refresh_stored_json(&store).await?;
     Ok(store)
+}
+
+/// Brings every record table's stored JSON up to this program's shape.
+async fn refresh_stored_json(store: &store::Store) -> Result<(), error::Error> {
+    use store::records::refresh;
+    let rendered = refresh::<auth::users::User>(store).await?
+        + refresh::<crm::accounts::Account>(store).await?
+        + refresh::<crm::contacts::Contact>(store).await?
+        + refresh::<crm::deals::Deal>(store).await?
+        + refresh::<crm::activities::Activity>(store).await?
+        + refresh::<crm::profiling::Question>(store).await?;
+    if rendered > 0 {
+        tracing::info!(rendered, "stored records rendered in their current shape");
+    }
+    Ok(())
 }

@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use dealdraft::auth::Actor;
+use dealdraft::auth::users::User;
 use dealdraft::config::{DatabaseArgs, ServeArgs};
+use dealdraft::error::Error;
 use dealdraft::store::Store;
 
 // glibc's allocator spends much of a busy server's time in locks and
@@ -34,6 +37,36 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Seed a demo workspace into an empty database, print it, then serve.
     Demo(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user and print its id.
+    Add(UserAddArgs),
+}
+
+#[derive(clap::Args)]
+struct UserAddArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    /// rep, manager, marketing, legal or admin.
+    #[arg(long)]
+    role: String,
+    /// The password; `-` reads it from standard input (keeps it out of the
+    /// shell history and the process list).
+    #[arg(long)]
+    password: String,
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
 }
 
 #[tokio::main]
@@ -53,12 +86,49 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied to {}", args.database_url);
             Ok(())
         }
+        Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let summary = dealdraft::demo::seed(&store).await?;
             println!("{summary}");
             serve(args).await
         }
+    }
+}
+
+async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
+    let password = if args.password == "-" {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        args.password
+    };
+    let store = open(&args.database).await?;
+    let input = serde_json::json!({
+        "email": args.email, "name": args.name, "role": args.role, "password": password,
+        "title": args.title, "phone": args.phone,
+    });
+    let result = async {
+        let input = dealdraft::input::from_json_value(input)?;
+        dealdraft::crm::create::<User>(&store, &Actor::system(), input).await
+    }
+    .await;
+    store.close().await;
+    match result {
+        Ok(user) => {
+            println!("{}", user.meta.id);
+            Ok(())
+        }
+        Err(Error::Validation(fields)) | Err(Error::Conflict { fields, .. })
+            if !fields.is_empty() =>
+        {
+            let (field, problem) = fields.first();
+            anyhow::bail!("cannot add the user: --{field} {problem}")
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot add the user: {e}")),
     }
 }
 

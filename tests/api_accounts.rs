@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{
-    SYSTEM_USER, TestApp, both_backends, check_crud, id_of, item_ids, new_id, sorted, ts,
-};
+use common::{TestApp, both_backends, check_crud, id_of, item_ids, new_id, sorted, ts};
 use serde_json::json;
 
 const ACCOUNTS: &str = "/api/v1/accounts";
@@ -23,7 +21,7 @@ async fn an_account_can_be_created_read_listed_patched_and_deleted(app: &mut Tes
             "address": "Hauptstraße 1, 10115 Berlin",
             "credit_status": "watch",
             "credit_note": "pays late",
-            "owner_id": SYSTEM_USER,
+            "owner_id": app.admin_id,
         }),
         json!({ "name": "Acme AG", "employee_count": 300, "credit_status": "hold" }),
         "credit_note",
@@ -32,10 +30,10 @@ async fn an_account_can_be_created_read_listed_patched_and_deleted(app: &mut Tes
 }
 both_backends!(an_account_can_be_created_read_listed_patched_and_deleted);
 
-async fn a_new_account_defaults_to_credit_ok_and_the_system_owner(app: &mut TestApp) {
+async fn a_new_account_defaults_to_credit_ok_and_the_acting_owner(app: &mut TestApp) {
     let account = app.create(ACCOUNTS, json!({ "name": "Minimal Ltd" })).await;
     assert_eq!(account["credit_status"], "ok", "{account}");
-    assert_eq!(account["owner_id"], SYSTEM_USER, "{account}");
+    assert_eq!(account["owner_id"], app.admin_id, "{account}");
     assert_eq!(account["version"], 1);
     for optional in [
         "domain",
@@ -51,7 +49,7 @@ async fn a_new_account_defaults_to_credit_ok_and_the_system_owner(app: &mut Test
         );
     }
 }
-both_backends!(a_new_account_defaults_to_credit_ok_and_the_system_owner);
+both_backends!(a_new_account_defaults_to_credit_ok_and_the_acting_owner);
 
 async fn patch_changes_only_named_fields_and_checks_the_version(app: &mut TestApp) {
     let created = app
@@ -176,7 +174,7 @@ async fn account_filters_select_exactly_the_matching_accounts(app: &mut TestApp)
     );
     assert_eq!(
         sorted(
-            app.list_ids(&list(&format!("owner_id={SYSTEM_USER}")))
+            app.list_ids(&list(&format!("owner_id={}", app.admin_id)))
                 .await
         ),
         all
@@ -423,10 +421,10 @@ async fn an_owner_can_be_changed_but_not_cleared(app: &mut TestApp) {
         .await
         .assert_error(422, "validation_failed", &["owner_id"]);
     let same = app
-        .patch_json(&path, &json!({ "version": 1, "owner_id": SYSTEM_USER }))
+        .patch_json(&path, &json!({ "version": 1, "owner_id": app.admin_id }))
         .await
         .expect(200);
-    assert_eq!(same["owner_id"], SYSTEM_USER);
+    assert_eq!(same["owner_id"], app.admin_id);
     assert_eq!(same["version"], 2);
 }
 both_backends!(an_owner_can_be_changed_but_not_cleared);

@@ -3,9 +3,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{
-    SYSTEM_USER, TestApp, both_backends, check_crud, id_of, new_id, same_value, sorted, ts,
-};
+use common::{TestApp, both_backends, check_crud, id_of, new_id, same_value, sorted, ts};
 use serde_json::{Value, json};
 
 const ACTIVITIES: &str = "/api/v1/activities";
@@ -28,7 +26,7 @@ async fn an_activity_can_be_created_read_listed_patched_and_deleted(app: &mut Te
             "account_id": account,
             "contact_id": contact,
             "deal_id": deal,
-            "owner_id": SYSTEM_USER,
+            "owner_id": app.admin_id,
         }),
         json!({ "kind": "call", "subject": "Kick-off (moved to a call)", "occurred_at": "2025-03-05T09:30:00Z" }),
         "body",
@@ -52,7 +50,7 @@ async fn an_activity_defaults_to_now_and_needs_a_kind_a_subject_and_a_link(app: 
         before <= occurred && occurred <= after,
         "occurred_at defaults to now: {activity}"
     );
-    assert_eq!(activity["owner_id"], SYSTEM_USER);
+    assert_eq!(activity["owner_id"], app.admin_id);
     assert!(activity["contact_id"].is_null() && activity["deal_id"].is_null());
     let snapshot = app.snapshot(ACTIVITIES).await;
 
@@ -175,7 +173,7 @@ async fn activity_filters_select_exactly_the_matching_activities(app: &mut TestA
     assert_eq!(get("kind=meeting".into()).await, vec![meeting.clone()]);
     assert_eq!(get("kind=note".into()).await, vec![note.clone()]);
     assert_eq!(
-        get(format!("owner_id={SYSTEM_USER}")).await,
+        get(format!("owner_id={}", app.admin_id)).await,
         sorted(vec![
             call.clone(),
             email.clone(),
@@ -482,7 +480,7 @@ async fn answers_of_every_kind_are_stored_merged_and_cleared(app: &mut TestApp) 
             same_value(value, &entry["value"]),
             "{key}: expected {value}: {got}"
         );
-        assert_eq!(entry["updated_by"], SYSTEM_USER, "{key}: {got}");
+        assert_eq!(entry["updated_by"], app.admin_id, "{key}: {got}");
         let at = ts(&entry["updated_at"]);
         assert!(
             before <= at && at <= after,
@@ -547,7 +545,7 @@ async fn answers_of_every_kind_are_stored_merged_and_cleared(app: &mut TestApp) 
     );
     assert_eq!(
         contact_answers["answers"]["contact_only"]["updated_by"],
-        SYSTEM_USER
+        app.admin_id
     );
     let deal_answers = app.fetch(&answers_path("deals", &deal)).await;
     assert_eq!(

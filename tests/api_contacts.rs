@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{SYSTEM_USER, TestApp, both_backends, check_crud, id_of, new_id, sorted, ts};
+use common::{TestApp, both_backends, check_crud, id_of, new_id, sorted, ts};
 use serde_json::{Value, json};
 
 const CONTACTS: &str = "/api/v1/contacts";
@@ -20,7 +20,7 @@ async fn a_contact_can_be_created_read_listed_patched_and_deleted(app: &mut Test
             "email": "anna.schmidt@acme.example",
             "phone": "+49 30 1234567",
             "account_id": account,
-            "owner_id": SYSTEM_USER,
+            "owner_id": app.admin_id,
         }),
         json!({ "title": "CEO", "email": "anna@acme.example" }),
         "phone",
@@ -42,7 +42,7 @@ async fn a_contact_needs_a_name_a_valid_email_and_an_existing_account(app: &mut 
         )
         .await;
     assert!(only_last["first_name"].is_null());
-    assert_eq!(only_last["owner_id"], SYSTEM_USER);
+    assert_eq!(only_last["owner_id"], app.admin_id);
     let before = app.snapshot(CONTACTS).await;
 
     app.post_json(CONTACTS, &json!({ "title": "CTO", "account_id": account }))
@@ -136,7 +136,10 @@ async fn contact_filters_select_exactly_the_matching_contacts(app: &mut TestApp)
             .is_empty()
     );
     assert_eq!(
-        sorted(app.list_ids(&list(format!("owner_id={SYSTEM_USER}"))).await),
+        sorted(
+            app.list_ids(&list(format!("owner_id={}", app.admin_id)))
+                .await
+        ),
         sorted(vec![c1.clone(), c2.clone(), c3.clone(), c4.clone()])
     );
     assert!(

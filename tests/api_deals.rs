@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{
-    SYSTEM_USER, TestApp, both_backends, check_crud, id_of, new_id, same_value, sorted, ts,
-};
+use common::{TestApp, both_backends, check_crud, id_of, new_id, same_value, sorted, ts};
 use serde_json::{Value, json};
 
 const DEALS: &str = "/api/v1/deals";
@@ -20,7 +18,7 @@ async fn a_deal_can_be_created_read_listed_patched_and_deleted(app: &mut TestApp
             "name": "Acme fleet renewal",
             "account_id": account,
             "primary_contact_id": contact,
-            "owner_id": SYSTEM_USER,
+            "owner_id": app.admin_id,
             "stage": "qualified",
             "amount": "48000.00",
             "currency": "EUR",
@@ -43,7 +41,7 @@ async fn a_new_deal_starts_as_a_lead_without_amount(app: &mut TestApp) {
         .create(DEALS, json!({ "name": "Minimal", "account_id": account }))
         .await;
     assert_eq!(deal["stage"], "lead");
-    assert_eq!(deal["owner_id"], SYSTEM_USER);
+    assert_eq!(deal["owner_id"], app.admin_id);
     assert_eq!(deal["account_id"], account.as_str());
     for optional in [
         "primary_contact_id",
@@ -210,7 +208,7 @@ async fn stage_history_records_creation_and_every_stage_change(app: &mut TestApp
     assert_eq!(items.len(), 1, "{history}");
     assert!(items[0]["from_stage"].is_null(), "{history}");
     assert_eq!(items[0]["to_stage"], "lead");
-    assert_eq!(items[0]["changed_by"], SYSTEM_USER);
+    assert_eq!(items[0]["changed_by"], app.admin_id);
     ts(&items[0]["changed_at"]);
 
     app.patch_json(&path, &json!({ "version": 1, "stage": "qualified" }))
@@ -246,7 +244,7 @@ async fn stage_history_records_creation_and_every_stage_change(app: &mut TestApp
         "{history}"
     );
     for item in items {
-        assert_eq!(item["changed_by"], SYSTEM_USER);
+        assert_eq!(item["changed_by"], app.admin_id);
     }
     assert!(ts(&items[1]["changed_at"]) >= ts(&items[0]["changed_at"]));
     assert!(ts(&items[2]["changed_at"]) >= ts(&items[1]["changed_at"]));
@@ -524,7 +522,7 @@ async fn deal_filters_select_exactly_the_matching_deals(app: &mut TestApp) {
     assert_eq!(get("stage=lead").await, vec![d10.clone()]);
     assert!(get("stage=won").await.is_empty());
     assert_eq!(
-        sorted(get(&format!("owner_id={SYSTEM_USER}")).await),
+        sorted(get(&format!("owner_id={}", app.admin_id)).await),
         sorted(vec![d10.clone(), d20.clone(), d30.clone()])
     );
     assert!(get(&format!("owner_id={}", new_id())).await.is_empty());

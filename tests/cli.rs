@@ -58,6 +58,17 @@ fn a_bad_listen_address_is_refused_before_anything_starts() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
 }
 
+/// Kills the process `pid` if the test fails before stopping it.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
 #[test]
 fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,6 +79,7 @@ fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let guard = KillOnDrop(child.id());
     let mut printed = Vec::new();
     let base = loop {
         let line = lines.next().expect("the demo printed its address").unwrap();
@@ -81,9 +93,30 @@ fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
         "{printed:?}"
     );
 
+    let login = printed
+        .iter()
+        .find(|l| l.trim_start().starts_with("rep "))
+        .unwrap_or_else(|| panic!("no rep login printed: {printed:?}"));
+    let words: Vec<&str> = login.split_whitespace().collect();
+    let (email, password) = (words[1], words[2]);
+
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let body: serde_json::Value = runtime.block_on(async {
-        reqwest::get(format!("{base}/api/v1/accounts?q=muller"))
+        let client = reqwest::Client::new();
+        let session: serde_json::Value = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = session["token"].as_str().expect("signed in").to_owned();
+        client
+            .get(format!("{base}/api/v1/accounts?q=muller"))
+            .bearer_auth(token)
+            .send()
             .await
             .unwrap()
             .json()
@@ -98,5 +131,399 @@ fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
+    std::mem::forget(guard);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+/// `dealdraft user add` on the SQLite database at `url`, with `password` on
+/// standard input when given (for `--password -`).
+fn user_add(url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = dealdraft();
+    cmd.env("DATABASE_URL", url)
+        .args(["user", "add"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The UUID `user add` printed.
+fn printed_id(out: &std::process::Output) -> uuid::Uuid {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .split(|c: char| c.is_whitespace() || c == '`' || c == '"' || c == '\'')
+        .find_map(|word| uuid::Uuid::parse_str(word).ok())
+        .unwrap_or_else(|| panic!("no user id printed: {stdout:?}"))
+}
+
+#[test]
+fn user_add_creates_a_user_and_prints_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/users.db", dir.path().display());
+    let out = user_add(
+        &url,
+        &[
+            "--email",
+            "cli.rep@example.com",
+            "--name",
+            "Cli Rep",
+            "--role",
+            "rep",
+            "--password",
+            "cli-password-12",
+            "--title",
+            "Account Executive",
+            "--phone",
+            "+49 30 1234",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = printed_id(&out);
+
+    // Another user gets another id.
+    let out = user_add(
+        &url,
+        &[
+            "--email",
+            "cli.admin@example.com",
+            "--name",
+            "Cli Admin",
+            "--role",
+            "admin",
+            "--password",
+            "cli-password-34",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(printed_id(&out), first);
+
+    // The email is unique.
+    let again = user_add(
+        &url,
+        &[
+            "--email",
+            "cli.rep@example.com",
+            "--name",
+            "Cli Rep Again",
+            "--role",
+            "rep",
+            "--password",
+            "cli-password-56",
+        ],
+        None,
+    );
+    assert!(!again.status.success(), "a second user with the same email");
+}
+
+#[test]
+fn user_add_refuses_a_bad_role_or_a_short_password_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/users.db", dir.path().display());
+    let bad_role = user_add(
+        &url,
+        &[
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Boss",
+            "--role",
+            "boss",
+            "--password",
+            "cli-password-12",
+        ],
+        None,
+    );
+    assert!(!bad_role.status.success(), "role `boss` accepted");
+    let err = String::from_utf8_lossy(&bad_role.stderr).to_lowercase();
+    assert!(
+        err.contains("role"),
+        "the error should name the role: {err}"
+    );
+
+    let short = user_add(
+        &url,
+        &[
+            "--email",
+            "short@example.com",
+            "--name",
+            "Short",
+            "--role",
+            "rep",
+            "--password",
+            "nine-char",
+        ],
+        None,
+    );
+    assert!(!short.status.success(), "a 9-character password accepted");
+    let err = String::from_utf8_lossy(&short.stderr).to_lowercase();
+    assert!(
+        err.contains("password"),
+        "the error should name the password: {err}"
+    );
+    assert!(
+        !err.contains("nine-char"),
+        "the error repeats the password: {err}"
+    );
+
+    // Neither refusal wrote a user: both emails are still free.
+    for email in ["boss@example.com", "short@example.com"] {
+        let out = user_add(
+            &url,
+            &[
+                "--email",
+                email,
+                "--name",
+                "Fine",
+                "--role",
+                "manager",
+                "--password",
+                "cli-password-12",
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{email}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed_id(&out);
+    }
+}
+
+/// The server child, stopped with SIGKILL if a test fails before stopping it.
+struct Server(Option<std::process::Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn passwords_never_appear_in_the_output_or_trace_log_of_the_server() {
+    const FLAG_PASSWORD: &str = "flag-secret-pass-1";
+    const STDIN_PASSWORD: &str = "stdin-secret-pass-2";
+    const WRONG_PASSWORD: &str = "wrong-secret-pass-3";
+    const CHANGED_PASSWORD: &str = "changed-secret-pass-4";
+    const CREATED_PASSWORD: &str = "created-secret-pass-5";
+    let secrets = [
+        FLAG_PASSWORD,
+        STDIN_PASSWORD,
+        WRONG_PASSWORD,
+        CHANGED_PASSWORD,
+        CREATED_PASSWORD,
+    ];
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/serve.db", dir.path().display());
+    let mut cli_output = Vec::new();
+    let out = user_add(
+        &url,
+        &[
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+            "--password",
+            FLAG_PASSWORD,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cli_output.extend_from_slice(&out.stdout);
+    cli_output.extend_from_slice(&out.stderr);
+    // `--password -` reads it from standard input.
+    let out = user_add(
+        &url,
+        &[
+            "--email",
+            "piped@example.com",
+            "--name",
+            "Piped",
+            "--role",
+            "rep",
+            "--password",
+            "-",
+        ],
+        Some(STDIN_PASSWORD),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cli_output.extend_from_slice(&out.stdout);
+    cli_output.extend_from_slice(&out.stderr);
+
+    let stderr_path = dir.path().join("stderr.log");
+    let mut child = dealdraft()
+        .env("RUST_LOG", "trace")
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server(Some(child));
+    let mut lines = BufReader::new(stdout).lines();
+    let mut stdout_text = String::new();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        stdout_text.push_str(&line);
+        stdout_text.push('\n');
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep reading stdout so the server never blocks on a full pipe.
+    let rest_of_stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in lines.map_while(Result::ok) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let sign_in = |email: &'static str, password: &'static str| {
+            client
+                .post(format!("{base}/api/v1/session"))
+                .json(&serde_json::json!({ "email": email, "password": password }))
+                .send()
+        };
+        let mut statuses = Vec::new();
+        let admin = sign_in("boss@example.com", FLAG_PASSWORD).await.unwrap();
+        statuses.push(("admin sign-in", admin.status().as_u16()));
+        let admin: serde_json::Value = admin.json().await.unwrap();
+        let admin_token = admin["token"].as_str().unwrap_or_default().to_string();
+        let wrong = sign_in("boss@example.com", WRONG_PASSWORD).await.unwrap();
+        statuses.push(("wrong password", wrong.status().as_u16()));
+        let piped = sign_in("piped@example.com", STDIN_PASSWORD).await.unwrap();
+        statuses.push(("piped sign-in", piped.status().as_u16()));
+        let piped: serde_json::Value = piped.json().await.unwrap();
+        let piped_token = piped["token"].as_str().unwrap_or_default().to_string();
+        let changed = client
+            .put(format!("{base}/api/v1/me/password"))
+            .bearer_auth(&piped_token)
+            .json(&serde_json::json!({
+                "old_password": STDIN_PASSWORD,
+                "new_password": CHANGED_PASSWORD,
+            }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(("password change", changed.status().as_u16()));
+        let created = client
+            .post(format!("{base}/api/v1/users"))
+            .bearer_auth(&admin_token)
+            .json(&serde_json::json!({
+                "email": "made@example.com",
+                "name": "Made",
+                "role": "rep",
+                "password": CREATED_PASSWORD,
+            }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(("user created", created.status().as_u16()));
+        let made = sign_in("made@example.com", CREATED_PASSWORD).await.unwrap();
+        statuses.push(("created user's sign-in", made.status().as_u16()));
+        statuses
+    });
+    drop(runtime);
+
+    let mut child = server.0.take().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    stdout_text.push_str(&rest_of_stdout.join().unwrap());
+    let stderr_text = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+
+    assert_eq!(
+        statuses,
+        vec![
+            ("admin sign-in", 200),
+            ("wrong password", 401),
+            ("piped sign-in", 200),
+            ("password change", 204),
+            ("user created", 201),
+            ("created user's sign-in", 200),
+        ]
+    );
+    assert!(
+        stderr_text.contains("/api/v1/session"),
+        "the trace log shows no requests; was it captured? {} bytes",
+        stderr_text.len()
+    );
+    let cli_text = String::from_utf8_lossy(&cli_output);
+    for secret in secrets {
+        assert!(
+            !stderr_text.contains(secret),
+            "the server's stderr contains the password {secret:?}"
+        );
+        assert!(
+            !stdout_text.contains(secret),
+            "the server's stdout contains the password {secret:?}"
+        );
+        assert!(
+            !cli_text.contains(secret),
+            "`user add` printed the password {secret:?}"
+        );
+    }
+
+    // Nor are they in the database files, which keep only hashes.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path == stderr_path {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in secrets {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} contains the password {secret:?}",
+                path.display()
+            );
+        }
+    }
 }

@@ -12,7 +12,24 @@ CREATE TABLE users (
     role TEXT NOT NULL,
     active BOOLEAN NOT NULL,
     title TEXT,
-    phone TEXT
+    phone TEXT,
+    password_hash TEXT,
+    json TEXT NOT NULL
+);
+
+-- Sign-in sessions; only the SHA-256 of a token is kept.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id UUID NOT NULL REFERENCES users (id),
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+-- Failed sign-ins per email, for slowing down and locking out guessing.
+CREATE TABLE login_throttle (
+    email TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    locked_until TIMESTAMPTZ
 );
 
 CREATE TABLE accounts (
@@ -176,8 +193,10 @@ CREATE INDEX activities_owner_id_idx ON activities (owner_id);
 CREATE INDEX profile_questions_updated_at_idx ON profile_questions (updated_at);
 CREATE INDEX profile_answers_question_id_idx ON profile_answers (question_id);
 CREATE INDEX tombstones_deleted_at_idx ON tombstones (deleted_at);
+CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 
 -- The actor of CLI actions and, until sign-in exists, of every request.
-INSERT INTO users (id, version, created_at, updated_at, search_text, email, name, role, active)
+-- Its stored JSON is rendered at the first start (see record_renders).
+INSERT INTO users (id, version, created_at, updated_at, search_text, email, name, role, active, json)
 VALUES ('00000000-0000-0000-0000-000000000001', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
-        'system', 'system@dealdraft.invalid', 'System', 'admin', TRUE);
+        'system', 'system@dealdraft.invalid', 'System', 'admin', TRUE, '{}');

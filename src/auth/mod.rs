@@ -1,15 +1,36 @@
-//! Who is acting. Every domain function that changes data takes an [`Actor`],
-//! so the record of who changed what, and the permission checks that come
-//! with users and roles, have one place to attach to.
+//! Who is acting and what they may do: users and roles, password hashing,
+//! sign-in sessions and their throttling, and the permission policy.
+
+pub mod password;
+pub mod policy;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
 
 use crate::store::Id;
+
+crate::text_enum! {
+    /// What a user does, and so what they may do.
+    Role {
+        Rep = "rep",
+        Manager = "manager",
+        Marketing = "marketing",
+        Legal = "legal",
+        Admin = "admin",
+    }
+}
 
 /// The id of the built-in `system` user, seeded by the first migration.
 pub const SYSTEM_USER_ID: Id = Id(uuid::uuid!("00000000-0000-0000-0000-000000000001"));
 
+/// The user a request or command acts as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: Id,
+    pub role: Role,
+    /// The SHA-256 of the session token the request came with; `None` for
+    /// command-line actions.
+    pub session: Option<String>,
 }
 
 impl Actor {
@@ -17,6 +38,8 @@ impl Actor {
     pub fn system() -> Self {
         Actor {
             user_id: SYSTEM_USER_ID,
+            role: Role::Admin,
+            session: None,
         }
     }
 }

@@ -4,14 +4,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::validate::{Check, LINE_MAX, TEXT_MAX};
-use super::{Resource, owner, text_enum};
+use super::{Resource, owner};
 use crate::auth::Actor;
 use crate::error::FieldErrors;
 use crate::store::records::{Dependent, Filter, Filters, Meta, Record};
 use crate::store::search::join_present;
 use crate::store::{Id, Value};
 
-text_enum! {
+crate::text_enum! {
     /// Whether the finance team lets new business go ahead.
     CreditStatus { Ok = "ok", Watch = "watch", Hold = "hold" }
 }

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::validate::{Check, LINE_MAX, TEXT_MAX};
-use super::{Resource, account_of, check_exists, owner, text_enum};
+use super::{Resource, account_of, check_exists, owner};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Filter, Filters, Meta, Record};
 use crate::store::{Id, Timestamp, Tx, Value};
 
-text_enum! {
+crate::text_enum! {
     ActivityKind { Call = "call", Meeting = "meeting", Email = "email", Note = "note" }
 }
 

@@ -7,13 +7,12 @@ use utoipa::ToSchema;
 
 use super::contacts::Contact;
 use super::deals::Deal;
-use super::text_enum;
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{self, exists};
 use crate::store::{Id, Sql, Store};
 
-text_enum! {
+crate::text_enum! {
     DealRole {
         DecisionMaker = "decision_maker",
         Champion = "champion",

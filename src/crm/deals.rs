@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::validate::{Check, LINE_MAX, TEXT_MAX, minor_units};
-use super::{Resource, account_of, check_exists, owner, text_enum};
+use super::{Resource, account_of, check_exists, owner};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Dependent, Filter, Filters, Meta, Op, Record};
 use crate::store::search::join_present;
 use crate::store::{Amount, Date, Id, Sql, Store, Timestamp, Tx, Value};
 
-text_enum! {
+crate::text_enum! {
     Stage {
         Lead = "lead",
         Qualified = "qualified",

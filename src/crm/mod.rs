@@ -25,41 +25,6 @@ use crate::store::{Id, Store, StoreError, Tx};
 
 pub use list::ListParams;
 
-/// Declares an enum stored as text and sent as a `snake_case` string.
-macro_rules! text_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
-                }
-            }
-        }
-
-        $crate::text_column!($name);
-
-        impl From<$name> for $crate::store::Value {
-            fn from(v: $name) -> Self {
-                $crate::store::Value::from(v.as_str())
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
 /// A CRM record with the standard create/read/list/patch/delete life cycle.
 pub trait Resource: Record + Clone {
     /// The body of a create, and the shape a PATCH is merged into.
@@ -108,19 +73,6 @@ pub trait Resource: Record + Clone {
     ) -> impl Future<Output = Result<(), Error>> + Send {
         async { Ok(()) }
     }
-}
-
-/// Brings every CRM table's stored JSON up to this program's shape.
-pub async fn refresh_stored_json(store: &Store) -> Result<(), Error> {
-    let rendered = records::refresh::<accounts::Account>(store).await?
-        + records::refresh::<contacts::Contact>(store).await?
-        + records::refresh::<deals::Deal>(store).await?
-        + records::refresh::<activities::Activity>(store).await?
-        + records::refresh::<profiling::Question>(store).await?;
-    if rendered > 0 {
-        tracing::info!(rendered, "stored records rendered in their current shape");
-    }
-    Ok(())
 }
 
 pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::{IntoParams, ToSchema};
 
+use super::Resource;
 use super::validate::{Check, LINE_MAX, TEXT_MAX};
-use super::{Resource, text_enum};
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{self, Dependent, Filter, Filters, Meta, Record};
 use crate::store::{Count, Id, JsonText, Sql, Store, Timestamp, Tx, Value};
 
-text_enum! {
+crate::text_enum! {
     QuestionKind {
         Text = "text",
         Number = "number",
@@ -26,7 +26,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// The kind of record a question is asked about.
     Subject { Account = "account", Contact = "contact", Deal = "deal" }
 }

@@ -3,13 +3,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text_enum;
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
 use crate::store::records::exists;
 use crate::store::{Id, Sql, Store, Timestamp};
 
-text_enum! {
+crate::text_enum! {
     RelationshipKind { ReportsTo = "reports_to", Influences = "influences" }
 }
 

@@ -86,6 +86,42 @@ macro_rules! text_column {
     };
 }
 
+/// Declares an enum stored as text and sent as a `snake_case` string.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
+                }
+            }
+        }
+
+        $crate::text_column!($name);
+
+        impl From<$name> for $crate::store::Value {
+            fn from(v: $name) -> Self {
+                $crate::store::Value::from(v.as_str())
+            }
+        }
+    };
+}
+
 /// A record id: a UUID, version 7 when the server makes it.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,

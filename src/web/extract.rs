@@ -2,17 +2,17 @@
 //! naming the field, instead of axum's plain-text defaults.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, sessions};
 use crate::crm::ListParams;
 use crate::error::Error;
 use crate::input;
-use crate::store::Id;
+use crate::store::{Id, Store};
 
 /// Bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -114,11 +114,40 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequestParts<S> for ListArgs<F> {
     }
 }
 
-/// Until sign-in exists, every request acts as the built-in system user.
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
+/// The signed-in user, from `Authorization: Bearer TOKEN` or the session
+/// cookie; anything else is 401.
+impl<S: Send + Sync> FromRequestParts<S> for Actor
+where
+    Store: FromRef<S>,
+{
     type Rejection = Error;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Error> {
-        Ok(Actor::system())
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let bearer = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let cookie = || {
+            parts
+                .headers
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|pair| pair.trim().split_once('='))
+                .find(|(name, _)| *name == sessions::COOKIE)
+                .map(|(_, value)| value)
+        };
+        match bearer.or_else(cookie) {
+            Some(token) if !token.is_empty() => {
+                sessions::authenticate(&Store::from_ref(state), token).await
+            }
+            _ => Err(Error::Unauthorized(
+                "sign in first: send `Authorization: Bearer TOKEN` or the session cookie"
+                    .to_owned(),
+            )),
+        }
     }
 }

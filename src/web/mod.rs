@@ -22,10 +22,24 @@ use utoipa_axum::routes;
 use crate::error::Error;
 use crate::store::Store;
 
+/// Settings of the server itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// How long a sign-in lasts.
+    pub session_hours: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { session_hours: 12 }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub options: Options,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -46,7 +60,7 @@ struct ApiDoc;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, health check and OpenAPI description.
-pub fn router(store: Store) -> Router {
+pub fn router(store: Store, options: Options) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(openapi_json))
@@ -54,6 +68,7 @@ pub fn router(store: Store) -> Router {
         .split_for_parts();
     let state = AppState {
         store,
+        options,
         openapi: Arc::new(openapi),
     };
     api.fallback(not_found)
@@ -78,14 +93,23 @@ pub fn router(store: Store) -> Router {
         .with_state(state)
 }
 
-/// Serves `store` on `listener` until `shutdown` resolves, then lets the
-/// requests in flight finish.
+/// Serves `store` on `listener` with default [`Options`] until `shutdown`
+/// resolves, then lets the requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(store.clone());
+    serve_with(listener, store, Options::default(), shutdown).await
+}
+
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Store,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(store.clone(), options);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

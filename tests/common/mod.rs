@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dealdraft::store::Store;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Client, Method};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -26,7 +26,21 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// The built-in user every request acts as; default owner of new records.
-pub const SYSTEM_USER: &str = "00000000-0000-0000-0000-000000000001";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// Creates the test admin on a new database.
+async fn ensure_admin(store: &Store) {
+    use dealdraft::auth::{Actor, users::User};
+    let input = serde_json::from_value(json!({
+        "email": ADMIN_EMAIL, "name": "Test Admin", "role": "admin", "password": ADMIN_PASSWORD,
+    }))
+    .expect("admin input");
+    match dealdraft::crm::create::<User>(store, &Actor::system(), input).await {
+        Ok(_) | Err(dealdraft::error::Error::Conflict { .. }) => {}
+        Err(e) => panic!("creating the test admin failed: {e}"),
+    }
+}
 
 /// Admin URL of the PostgreSQL server used when `DEALDRAFT_TEST_POSTGRES_URL` is unset.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -82,7 +96,11 @@ pub struct TestApp {
     pub backend: Backend,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
+    /// Sends the admin's bearer token with every request.
     pub client: Client,
+    /// The session token and id of the admin every `TestApp` signs in as.
+    pub admin_token: String,
+    pub admin_id: String,
     database_url: String,
     server: Option<Server>,
     // Dropped after `server` (fields drop in declaration order).
@@ -126,6 +144,8 @@ impl TestApp {
             backend,
             base_url: String::new(),
             client: Client::new(),
+            admin_token: String::new(),
+            admin_id: String::new(),
             database_url,
             server: None,
             _sqlite_dir: sqlite_dir,
@@ -151,15 +171,25 @@ impl TestApp {
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr");
         let (tx, rx) = oneshot::channel::<()>();
+        ensure_admin(&store).await;
         let task = tokio::spawn(dealdraft::web::serve(listener, store, async move {
             let _ = rx.await;
         }));
         self.base_url = format!("http://{addr}");
+        self.server = Some(Server { shutdown: tx, task });
+        let signed_in = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect(200);
+        self.admin_token = signed_in["token"].as_str().expect("token").to_owned();
+        self.admin_id = id_of(&signed_in["user"]);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {}", self.admin_token)).expect("header"),
+        );
         self.client = Client::builder()
             .timeout(Duration::from_secs(60))
+            .default_headers(headers)
             .build()
             .expect("build reqwest client");
-        self.server = Some(Server { shutdown: tx, task });
     }
 
     /// Shuts the server down through its shutdown future and waits for it.
@@ -181,6 +211,59 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.stop().await;
         self.start().await;
+    }
+
+    /// Signs in with no session of its own (POST /api/v1/session).
+    pub async fn login(&self, email: &str, password: &str) -> Res {
+        self.request_as(
+            None,
+            Method::POST,
+            "/api/v1/session",
+            Some(&json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Sends a request with `token` as the bearer token, or with no
+    /// `Authorization` header at all when `None`.
+    pub async fn request_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Res {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("build reqwest client");
+        let mut req = client.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
+        Res::read(method, path, resp).await
+    }
+
+    /// Creates a user of `role` as the admin; returns its id, email and
+    /// password.
+    pub async fn new_user(&self, role: &str) -> (String, String, String) {
+        let email = format!("{role}-{}@example.com", new_id());
+        let password = format!("{role}-password-{}", &new_id()[..8]);
+        let user = self
+            .post_json(
+                "/api/v1/users",
+                &json!({"email": email, "name": format!("A {role}"), "role": role, "password": password}),
+            )
+            .await
+            .expect(201);
+        (id_of(&user), email, password)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -610,8 +693,8 @@ pub async fn check_crud(app: &TestApp, collection: &str, create: Value, patch: V
     assert_has_fields(&created, &create);
     if created.get("owner_id").is_some() {
         assert_eq!(
-            created["owner_id"], SYSTEM_USER,
-            "owner defaults to system: {created}"
+            created["owner_id"], app.admin_id,
+            "owner defaults to the acting user: {created}"
         );
     }
     let id = id_of(&created);

@@ -17,13 +17,16 @@ use crate::web::extract::{ApiJson, ListArgs, PathId};
 
 type Patch = serde_json::Map<String, serde_json::Value>;
 
-async fn list<R: Resource>(store: Store, args: ListArgs<R::Filter>) -> Result<RawPage, Error> {
+pub(super) async fn list<R: Resource>(
+    store: Store,
+    args: ListArgs<R::Filter>,
+) -> Result<RawPage, Error> {
     Ok(crm::list::<R>(&store, &args.params, &args.filter)
         .await?
         .into())
 }
 
-async fn create<R: Resource>(
+pub(super) async fn create<R: Resource>(
     store: Store,
     actor: Actor,
     input: R::Input,
@@ -53,6 +56,7 @@ macro_rules! collection {
                 responses((status = 200, body = PageBody<$record>), (status = 400, body = ErrorBody)))]
             pub async fn list_records(
                 State(store): State<Store>,
+                _actor: Actor,
                 args: ListArgs<$filter>,
             ) -> Result<RawPage, Error> {
                 list::<$record>(store, args).await
@@ -74,6 +78,7 @@ macro_rules! collection {
                 responses((status = 200, body = $record), (status = 404, body = ErrorBody)))]
             pub async fn get_record(
                 State(store): State<Store>,
+                _actor: Actor,
                 PathId(id): PathId,
             ) -> Result<RawJson, Error> {
                 Ok(RawJson(crm::get_json::<$record>(&store, id).await?))

@@ -19,6 +19,7 @@ use crate::web::extract::{ApiJson, PathId};
     responses((status = 200, body = Items<DealContact>), (status = 404, body = ErrorBody)))]
 async fn get_deal_contacts(
     State(store): State<Store>,
+    _actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<Items<DealContact>>, Error> {
     Ok(Json(Items {
@@ -48,6 +49,7 @@ async fn put_deal_contacts(
     responses((status = 200, body = Items<StageChange>), (status = 404, body = ErrorBody)))]
 async fn stage_history(
     State(store): State<Store>,
+    _actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<Items<StageChange>>, Error> {
     Ok(Json(Items {

@@ -5,6 +5,8 @@ mod answers;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
+mod session;
+mod users;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -104,4 +106,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(answers::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
+        .merge(session::routes())
+        .merge(users::routes())
 }

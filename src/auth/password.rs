@@ -1,0 +1,62 @@
+//! Password hashing with Argon2id, off the async threads (a hash takes tens
+//! of milliseconds by design).
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+
+use crate::error::{Error, FieldErrors};
+
+pub const MIN_LENGTH: usize = 10;
+pub const MAX_LENGTH: usize = 128;
+
+/// Records a problem with a new password under `field`.
+pub fn check(errors: &mut FieldErrors, field: &str, password: &str) {
+    let n = password.chars().count();
+    if n < MIN_LENGTH {
+        errors.add(field, format!("must have at least {MIN_LENGTH} characters"));
+    } else if n > MAX_LENGTH {
+        errors.add(field, format!("must have at most {MAX_LENGTH} characters"));
+    }
+}
+
+pub async fn hash(password: String) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// Whether `password` matches `hash`. With no hash (an unknown user, or one
+/// who cannot sign in) a fixed hash is checked instead, so the answer takes
+/// as long either way and does not tell which emails exist.
+pub async fn verify(hash: Option<String>, password: String) -> bool {
+    static DECOY: LazyLock<String> = LazyLock::new(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"not anyone's password", &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    let known = hash.is_some();
+    let result = tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| DECOY.clone());
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
+    known && result
+}

@@ -1,0 +1,179 @@
+//! Sign-in sessions: random bearer tokens of which only a SHA-256 is kept.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::{TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::users::User;
+use super::{Actor, Role, password, throttle};
+use crate::error::{Error, FieldErrors};
+use crate::store::{Id, Sql, Store, Timestamp, Tx};
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "dealdraft_session";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedIn {
+    /// Send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+const WRONG: &str = "the email or the password is wrong";
+
+/// Checks the credentials and opens a session of `hours`.
+pub async fn sign_in(
+    store: &Store,
+    credentials: Credentials,
+    hours: u32,
+) -> Result<SignedIn, Error> {
+    let email = credentials.email.trim().to_lowercase();
+    throttle::before_attempt(store, &email).await?;
+    let mut sql = Sql::new("SELECT * FROM users WHERE email = ");
+    sql.bind(email.clone());
+    let user: Option<User> = store.fetch_optional(&sql).await?;
+    let usable = user.as_ref().filter(|u| u.active);
+    let hash = usable.and_then(|u| u.password_hash.clone());
+    if !password::verify(hash, credentials.password).await {
+        throttle::failed(store, &email).await?;
+        return Err(Error::Unauthorized(WRONG.to_owned()));
+    }
+    let Some(user) = usable.cloned() else {
+        return Err(Error::Unauthorized(WRONG.to_owned()));
+    };
+    throttle::succeeded(store, &email).await?;
+    let token = new_token();
+    let now = Timestamp::now();
+    let expires_at = Timestamp::from(now.0 + TimeDelta::hours(i64::from(hours)));
+    let mut tx = store.begin().await?;
+    let mut insert =
+        Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
+    insert
+        .bind(token_hash(&token))
+        .push(", ")
+        .bind(user.meta.id)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(expires_at)
+        .push(")");
+    tx.execute(&insert).await?;
+    tx.commit().await?;
+    Ok(SignedIn {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// Ends the actor's session.
+pub async fn sign_out(store: &Store, actor: &Actor) -> Result<(), Error> {
+    if let Some(session) = &actor.session {
+        let mut tx = store.begin().await?;
+        let mut sql = Sql::new("DELETE FROM sessions WHERE token_hash = ");
+        sql.bind(session.clone());
+        tx.execute(&sql).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: Id,
+    expires_at: Timestamp,
+    role: Role,
+    active: bool,
+}
+
+/// The actor a token stands for: unknown, expired and ended sessions, and
+/// deactivated users, are all 401.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Actor, Error> {
+    let hash = token_hash(token);
+    let mut sql = Sql::new(
+        "SELECT s.user_id AS user_id, s.expires_at AS expires_at, u.role AS role, u.active AS active \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
+    );
+    sql.bind(hash.clone());
+    match store.fetch_optional::<SessionRow>(&sql).await? {
+        Some(s) if s.active && s.expires_at.0 > Utc::now() => Ok(Actor {
+            user_id: s.user_id,
+            role: s.role,
+            session: Some(hash),
+        }),
+        Some(_) => Err(Error::Unauthorized(
+            "the session has ended: sign in again".to_owned(),
+        )),
+        None => Err(Error::Unauthorized(
+            "sign in first: send `Authorization: Bearer TOKEN` or the session cookie".to_owned(),
+        )),
+    }
+}
+
+/// Ends every session of `user` but `except` (a token hash).
+pub async fn end_all(tx: &mut Tx, user: Id, except: Option<&str>) -> Result<(), Error> {
+    let mut sql = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    sql.bind(user);
+    if let Some(keep) = except {
+        sql.push(" AND token_hash <> ").bind(keep.to_owned());
+    }
+    tx.execute(&sql).await?;
+    Ok(())
+}
+
+/// Changes the actor's own password; their other sessions end.
+pub async fn change_password(
+    store: &Store,
+    actor: &Actor,
+    change: PasswordChange,
+) -> Result<(), Error> {
+    let mut errors = FieldErrors::new();
+    password::check(&mut errors, "new_password", &change.new_password);
+    errors.check()?;
+    let user: User = crate::crm::get(store, actor.user_id).await?;
+    if !password::verify(user.password_hash.clone(), change.old_password).await {
+        return Err(Error::invalid(
+            "old_password",
+            "is not your current password",
+        ));
+    }
+    let hash = password::hash(change.new_password).await?;
+    let mut tx = store.begin().await?;
+    let mut sql = Sql::new("UPDATE users SET password_hash = ");
+    sql.bind(hash).push(" WHERE id = ").bind(actor.user_id);
+    tx.execute(&sql).await?;
+    end_all(&mut tx, actor.user_id, actor.session.as_deref()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
