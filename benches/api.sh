@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # API throughput and latency on the embedded SQLite default, measured with wrk
-# from a second process over loopback. /healthz (one trivial query) runs in the same
+# from a second process over loopback, signed in as a rep. /healthz (one trivial query) runs in the same
 # session as the machine's ceiling for this server.
 #
 #   bash benches/api.sh [SECONDS] [CONNECTIONS]
@@ -19,21 +19,29 @@ cargo build --release --quiet
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
+db="sqlite://$work/bench.db"
+echo "bench-password-1" | RUST_LOG=warn ./target/release/dealdraft user add --database-url "$db" \
+  --email bench@example.com --name Bench --role rep --password - >/dev/null
 RUST_LOG=warn ./target/release/dealdraft serve --addr "127.0.0.1:$port" \
-  --database-url "sqlite://$work/bench.db" >"$work/server.log" 2>&1 &
+  --database-url "$db" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
+token="$(curl -sf -H 'content-type: application/json' \
+  -d '{"email":"bench@example.com","password":"bench-password-1"}' "$base/api/v1/session" |
+  sed -E 's/.*"token":"([0-9a-f]+)".*/\1/')"
+auth="Authorization: Bearer $token"
 
 # A realistic list: 1,000 accounts in the table, pages of 50.
 for i in $(seq 1 1000); do
   printf '{"name":"Account %d","industry":"Manufacturing","country":"DE"}\n' "$i"
 done | while read -r body; do
-  curl -sf -o /dev/null -H 'content-type: application/json' -d "$body" "$base/api/v1/accounts"
+  curl -sf -o /dev/null -H "$auth" -H 'content-type: application/json' -d "$body" "$base/api/v1/accounts"
 done
 
 cat >"$work/create.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer TOKEN"
 counter = 0
 request = function()
   counter = counter + 1
@@ -41,6 +49,7 @@ request = function()
   return wrk.format(nil, "/api/v1/accounts", nil, body)
 end
 LUA
+sed -i "s/TOKEN/$token/" "$work/create.lua"
 
 run() {
   local name="$1"; shift
@@ -58,6 +67,6 @@ echo "wrk, $threads threads, $connections connections, ${duration}s each, $(npro
 printf '| %-34s | %10s | %8s | %8s | %6s |\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
 printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "--------"
 run "GET /healthz" "$base/healthz"
-run "GET /api/v1/accounts" "$base/api/v1/accounts"
-run "GET /api/v1/accounts?q=account 12" "$base/api/v1/accounts?q=account%2012"
+run "GET /api/v1/accounts" -H "$auth" "$base/api/v1/accounts"
+run "GET /api/v1/accounts?q=account 12" -H "$auth" "$base/api/v1/accounts?q=account%2012"
 run "POST /api/v1/accounts" -s "$work/create.lua" "$base"

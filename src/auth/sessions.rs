@@ -1,5 +1,9 @@
 //! Sign-in sessions: random bearer tokens of which only a SHA-256 is kept.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,6 +95,7 @@ pub async fn sign_out(store: &Store, actor: &Actor) -> Result<(), Error> {
         sql.bind(session.clone());
         tx.execute(&sql).await?;
         tx.commit().await?;
+        cache().remove(session);
     }
     Ok(())
 }
@@ -103,28 +108,81 @@ struct SessionRow {
     active: bool,
 }
 
+/// Sessions looked up in the last [`CACHE_TTL`], so a busy client costs one
+/// session query a second rather than one a request. This process forgets an
+/// entry the moment it ends the session (sign-out, password change,
+/// deactivation); a change made elsewhere (another instance, the database
+/// itself) takes effect here within the TTL.
+static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(Default::default);
+const CACHE_TTL: Duration = Duration::from_secs(1);
+const CACHE_MAX: usize = 10_000;
+
+#[derive(Clone)]
+struct Cached {
+    actor: Actor,
+    expires_at: Timestamp,
+    fetched: Instant,
+}
+
+fn cache() -> std::sync::MutexGuard<'static, HashMap<String, Cached>> {
+    CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The actor a token stands for: unknown, expired and ended sessions, and
 /// deactivated users, are all 401.
 pub async fn authenticate(store: &Store, token: &str) -> Result<Actor, Error> {
     let hash = token_hash(token);
-    let mut sql = Sql::new(
-        "SELECT s.user_id AS user_id, s.expires_at AS expires_at, u.role AS role, u.active AS active \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
-    );
-    sql.bind(hash.clone());
-    match store.fetch_optional::<SessionRow>(&sql).await? {
-        Some(s) if s.active && s.expires_at.0 > Utc::now() => Ok(Actor {
-            user_id: s.user_id,
-            role: s.role,
-            session: Some(hash),
-        }),
-        Some(_) => Err(Error::Unauthorized(
-            "the session has ended: sign in again".to_owned(),
-        )),
-        None => Err(Error::Unauthorized(
-            "sign in first: send `Authorization: Bearer TOKEN` or the session cookie".to_owned(),
-        )),
+    let hit = cache().get(&hash).cloned();
+    let (actor, expires_at) = match hit {
+        Some(c) if c.fetched.elapsed() < CACHE_TTL => (c.actor, c.expires_at),
+        _ => {
+            let mut sql = Sql::new(
+                "SELECT s.user_id AS user_id, s.expires_at AS expires_at, u.role AS role, u.active AS active \
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
+            );
+            sql.bind(hash.clone());
+            let Some(s) = store.fetch_optional::<SessionRow>(&sql).await? else {
+                cache().remove(&hash);
+                return Err(Error::Unauthorized(
+                    "sign in first: send `Authorization: Bearer TOKEN` or the session cookie"
+                        .to_owned(),
+                ));
+            };
+            if !s.active {
+                cache().remove(&hash);
+                return Err(ended());
+            }
+            let actor = Actor {
+                user_id: s.user_id,
+                role: s.role,
+                session: Some(hash.clone()),
+            };
+            let mut cache = cache();
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(
+                hash,
+                Cached {
+                    actor: actor.clone(),
+                    expires_at: s.expires_at,
+                    fetched: Instant::now(),
+                },
+            );
+            (actor, s.expires_at)
+        }
+    };
+    if expires_at.0 > Utc::now() {
+        Ok(actor)
+    } else {
+        Err(ended())
     }
+}
+
+fn ended() -> Error {
+    Error::Unauthorized("the session has ended: sign in again".to_owned())
 }
 
 /// Ends every session of `user` but `except` (a token hash).
@@ -135,6 +193,9 @@ pub async fn end_all(tx: &mut Tx, user: Id, except: Option<&str>) -> Result<(), 
         sql.push(" AND token_hash <> ").bind(keep.to_owned());
     }
     tx.execute(&sql).await?;
+    // Forgotten before the commit: a lookup in between finds the rows still
+    // there and caches them for at most the TTL, never longer.
+    cache().retain(|hash, c| c.actor.user_id != user || Some(hash.as_str()) == except);
     Ok(())
 }
 
