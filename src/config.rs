@@ -23,4 +23,8 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "DEALDRAFT_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: SocketAddr,
+    /// How many hours a sign-in lasts.
+    #[arg(long, env = "DEALDRAFT_SESSION_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub session_hours: u32,
 }

@@ -146,7 +146,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %args.database.database_url, "serving");
     println!("dealdraft is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
-    dealdraft::web::serve(listener, store, shutdown_signal()).await?;
+    let options = dealdraft::web::Options {
+        session_hours: args.session_hours,
+    };
+    dealdraft::web::serve_with(listener, store, options, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -527,3 +527,13 @@ fn passwords_never_appear_in_the_output_or_trace_log_of_the_server() {
         }
     }
 }
+
+#[test]
+fn session_hours_out_of_range_are_refused() {
+    let out = dealdraft()
+        .args(["serve", "--session-hours", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--session-hours"));
+}
