@@ -537,3 +537,104 @@ fn session_hours_out_of_range_are_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--session-hours"));
 }
+
+/// Starts `dealdraft serve` on `url` with `args` and `env`; returns the
+/// running server and its base URL. Its stdout is drained in the background.
+fn serve(url: &str, args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+    let mut cmd = dealdraft();
+    cmd.env_remove("DEALDRAFT_SESSION_HOURS")
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(Some(child));
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    (server, base)
+}
+
+/// Hours from now until the `expires_at` of a fresh sign-in at `base`.
+fn session_hours_at(base: &str, email: &str, password: &str) -> f64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let body: serde_json::Value = runtime.block_on(async {
+        let res = reqwest::Client::new()
+            .post(format!("{base}/api/v1/session"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "sign-in at {base}");
+        res.json().await.unwrap()
+    });
+    let expires_at = body["expires_at"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no expires_at: {body}"));
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at)
+        .unwrap_or_else(|e| panic!("{expires_at:?}: {e}"))
+        .with_timezone(&chrono::Utc);
+    (expires_at - chrono::Utc::now()).num_seconds() as f64 / 3600.0
+}
+
+#[test]
+fn sessions_last_the_hours_of_the_flag_or_else_of_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/hours.db", dir.path().display());
+    let out = user_add(
+        &url,
+        &[
+            "--email",
+            "hours@example.com",
+            "--name",
+            "Hours",
+            "--role",
+            "rep",
+            "--password",
+            "hours-password-1",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (args, env, expected) in [
+        (&[][..], &[][..], 12.0),
+        (&[][..], &[("DEALDRAFT_SESSION_HOURS", "3")][..], 3.0),
+        (
+            &["--session-hours", "1"][..],
+            &[("DEALDRAFT_SESSION_HOURS", "3")][..],
+            1.0,
+        ),
+        (&["--session-hours", "8760"][..], &[][..], 8760.0),
+    ] {
+        let (server, base) = serve(&url, args, env);
+        let hours = session_hours_at(&base, "hours@example.com", "hours-password-1");
+        drop(server);
+        assert!(
+            (hours - expected).abs() < 0.05,
+            "{args:?} {env:?}: a session lasts {hours:.3} h, expected {expected} h"
+        );
+    }
+
+    let out = dealdraft()
+        .args(["serve", "--session-hours", "8761"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "8761 session hours accepted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--session-hours"));
+}

@@ -10,7 +10,7 @@ use crate::error::{Error, FieldErrors};
 use crate::input::bool_param;
 use crate::store::records::{self, Filter, Filters, Meta, Record, Updated};
 use crate::store::search::join_present;
-use crate::store::{Count, Id, Sql, Store, Tx, Value};
+use crate::store::{Id, Sql, Store, Tx, Value};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct User {
@@ -147,22 +147,7 @@ impl Resource for User {
     }
 
     async fn prepare(&mut self, tx: &mut Tx, current: Option<&Self>) -> Result<(), Error> {
-        let mut taken = Sql::new("SELECT COUNT(*) AS n FROM users WHERE email = ");
-        taken
-            .bind(self.email.clone())
-            .push(" AND id <> ")
-            .bind(self.meta.id);
-        if tx
-            .fetch_optional::<Count>(&taken)
-            .await?
-            .is_some_and(|c| c.n > 0)
-        {
-            return Err(Error::Conflict {
-                message: format!("a user with email {} exists", self.email),
-                current_version: None,
-                fields: FieldErrors::one("email", "already used"),
-            });
-        }
+        crate::crm::check_unique(tx, "users", "email", &self.email, self.meta.id, "a user").await?;
         if let Some(new) = self.new_password.take() {
             self.password_hash = Some(password::hash(new).await?);
         }

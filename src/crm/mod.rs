@@ -236,6 +236,34 @@ fn reference_error<R: Record>(e: crate::store::StoreError) -> Error {
     }
 }
 
+/// Refuses `value` in `column` of `table` if another row than `id` holds it:
+/// 409 naming the column.
+pub(crate) async fn check_unique(
+    tx: &mut Tx,
+    table: &str,
+    column: &'static str,
+    value: &str,
+    id: Id,
+    what: &str,
+) -> Result<(), Error> {
+    let mut taken = crate::store::Sql::new(format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE {column} = "
+    ));
+    taken.bind(value).push(" AND id <> ").bind(id);
+    if tx
+        .fetch_optional::<crate::store::Count>(&taken)
+        .await?
+        .is_some_and(|c| c.n > 0)
+    {
+        return Err(Error::Conflict {
+            message: format!("{what} with {column} `{value}` exists"),
+            current_version: None,
+            fields: FieldErrors::one(column, "already used"),
+        });
+    }
+    Ok(())
+}
+
 /// Records `field: "does not exist"` unless `id` names a row of `table`.
 pub async fn check_exists(
     tx: &mut Tx,

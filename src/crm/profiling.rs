@@ -211,22 +211,15 @@ impl Resource for Question {
     }
 
     async fn prepare(&mut self, tx: &mut Tx, current: Option<&Self>) -> Result<(), Error> {
-        let mut taken = Sql::new("SELECT COUNT(*) AS n FROM profile_questions WHERE key = ");
-        taken
-            .bind(self.key.clone())
-            .push(" AND id <> ")
-            .bind(self.meta.id);
-        if tx
-            .fetch_optional::<Count>(&taken)
-            .await?
-            .is_some_and(|c| c.n > 0)
-        {
-            return Err(Error::Conflict {
-                message: format!("a profile question with key `{}` exists", self.key),
-                current_version: None,
-                fields: FieldErrors::one("key", "already used"),
-            });
-        }
+        crate::crm::check_unique(
+            tx,
+            "profile_questions",
+            "key",
+            &self.key,
+            self.meta.id,
+            "a profile question",
+        )
+        .await?;
         if current.is_some_and(|c| c.kind != self.kind) {
             let mut answered =
                 Sql::new("SELECT COUNT(*) AS n FROM profile_answers WHERE question_id = ");
