@@ -49,32 +49,10 @@ async fn with_cookie(
     cookie_value: &str,
     body: Option<&Value>,
 ) -> Res {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("build reqwest client");
-    let mut req = client
-        .request(method.clone(), app.url(path))
+    let req = app
+        .anonymous(method.clone(), path)
         .header(COOKIE, format!("{COOKIE_NAME}={cookie_value}"));
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    let resp = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.expect("read the body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Res {
-        method,
-        path: path.to_string(),
-        status,
-        headers,
-        text,
-        body,
-    }
+    app.send(req, method, path, body).await
 }
 
 /// The `Set-Cookie` header that sets the session cookie, if any.
@@ -341,7 +319,7 @@ async fn a_revoked_or_expired_token_is_unauthorized(app: &mut TestApp) {
     execute(app, "UPDATE sessions SET expires_at = created_at").await;
     // A change made in the database directly, not through this server,
     // reaches it once its one-second session cache has let go.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     app.request_as(Some(&expiring), Method::GET, ACCOUNTS, None)
         .await
         .assert_error(401, "unauthorized", &[]);

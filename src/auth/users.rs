@@ -187,12 +187,7 @@ pub async fn reassign(
     if !records::exists(&mut tx, "users", from).await? {
         return Err(Error::not_found("user", from));
     }
-    let target: Option<User> = {
-        let mut sql = Sql::new("SELECT * FROM users WHERE id = ");
-        sql.bind(to);
-        tx.fetch_optional(&sql).await?
-    };
-    match target {
+    match records::get_in::<User>(&mut tx, to).await? {
         None => return Err(Error::invalid("to_user_id", format!("{to} does not exist"))),
         Some(u) if !u.active => return Err(Error::invalid("to_user_id", "is deactivated")),
         Some(_) => {}

@@ -9,7 +9,7 @@ use super::contacts::Contact;
 use super::deals::Deal;
 use crate::auth::Actor;
 use crate::error::{Error, FieldErrors};
-use crate::store::records::{self, exists};
+use crate::store::records::exists;
 use crate::store::{Id, Sql, Store};
 
 crate::text_enum! {
@@ -22,7 +22,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DealContactInput {
     pub contact_id: Id,
@@ -42,22 +42,30 @@ pub struct DealContact {
     pub contact: Contact,
 }
 
+/// A contact with the role it plays in one deal.
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    role: DealRole,
+    #[sqlx(flatten)]
+    contact: Contact,
+}
+
 pub async fn list(store: &Store, deal: Id) -> Result<Vec<DealContact>, Error> {
     super::get::<Deal>(store, deal).await?;
-    let mut sql = Sql::new("SELECT contact_id, role FROM deal_contacts WHERE deal_id = ");
-    sql.bind(deal).push(" ORDER BY contact_id");
-    let rows: Vec<DealContactInput> = store.fetch_all(&sql).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some(contact) = records::get::<Contact>(store, row.contact_id).await? {
-            out.push(DealContact {
-                contact_id: row.contact_id,
-                role: row.role,
-                contact,
-            });
-        }
-    }
-    Ok(out)
+    let mut sql = Sql::new(
+        "SELECT dc.role AS role, c.* FROM deal_contacts dc \
+         JOIN contacts c ON c.id = dc.contact_id WHERE dc.deal_id = ",
+    );
+    sql.bind(deal).push(" ORDER BY dc.contact_id");
+    let rows: Vec<RoleRow> = store.fetch_all(&sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DealContact {
+            contact_id: r.contact.meta.id,
+            role: r.role,
+            contact: r.contact,
+        })
+        .collect())
 }
 
 /// Replaces the deal's contacts with `input`.

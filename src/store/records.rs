@@ -209,9 +209,18 @@ pub enum Deletion {
 }
 
 pub async fn get<R: Record>(store: &Store, id: Id) -> Result<Option<R>, StoreError> {
+    store.fetch_optional(&select_by_id::<R>(id)).await
+}
+
+/// Like [`get`], inside a write.
+pub async fn get_in<R: Record>(tx: &mut Tx, id: Id) -> Result<Option<R>, StoreError> {
+    tx.fetch_optional(&select_by_id::<R>(id)).await
+}
+
+fn select_by_id<R: Record>(id: Id) -> Sql {
     let mut sql = Sql::new(format!("SELECT * FROM {} WHERE id = ", R::TABLE));
     sql.bind(id);
-    store.fetch_optional(&sql).await
+    sql
 }
 
 /// The record's API JSON, or `None` if there is no such record.

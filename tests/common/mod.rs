@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use dealdraft::store::Store;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
-use reqwest::{Client, Method};
+use reqwest::{Client, Method, RequestBuilder};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -101,6 +101,8 @@ pub struct TestApp {
     /// The session token and id of the admin every `TestApp` signs in as.
     pub admin_token: String,
     pub admin_id: String,
+    /// Sends no credentials of its own.
+    anon: Client,
     database_url: String,
     server: Option<Server>,
     // Dropped after `server` (fields drop in declaration order).
@@ -146,6 +148,7 @@ impl TestApp {
             client: Client::new(),
             admin_token: String::new(),
             admin_id: String::new(),
+            anon: Client::new(),
             database_url,
             server: None,
             _sqlite_dir: sqlite_dir,
@@ -233,14 +236,26 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> Res {
-        let client = Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("build reqwest client");
-        let mut req = client.request(method.clone(), self.url(path));
+        let mut req = self.anonymous(method.clone(), path);
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
+        self.send(req, method, path, body).await
+    }
+
+    /// A request that carries no credentials unless the caller adds some.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.anon.request(method, self.url(path))
+    }
+
+    /// Sends `req` with `body` (if any) as JSON and reads the answer.
+    pub async fn send(
+        &self,
+        mut req: RequestBuilder,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Res {
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -270,17 +285,10 @@ impl TestApp {
         format!("{}{}", self.base_url, path)
     }
 
-    /// Sends `body` (if any) as JSON.
+    /// Sends `body` (if any) as JSON, as the admin.
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Res {
-        let mut req = self.client.request(method.clone(), self.url(path));
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
-        Res::read(method, path, resp).await
+        let req = self.client.request(method.clone(), self.url(path));
+        self.send(req, method, path, body).await
     }
 
     /// Sends raw bytes with the given content type (none when `None`).
