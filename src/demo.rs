@@ -24,6 +24,29 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
     let actor = Actor::system();
     let a = &actor;
 
+    let version = crate::settings::get(store).await?.version;
+    crate::settings::update(
+        store,
+        a,
+        parse(json!({
+            "version": version,
+            "company": {
+                "name": "Northwind Consulting GmbH",
+                "address": "Hafenstraße 12\n20457 Hamburg\nGermany",
+                "phone": "+49 40 1234 5670",
+                "email": "sales@northwind.example",
+                "website": "https://northwind.example",
+            },
+            "exchange_rates": {"USD": "0.92", "GBP": "1.17", "CHF": "1.05"},
+            "tax_rates": [
+                {"code": "de_vat", "name": "VAT 19%", "rate": "19"},
+                {"code": "de_vat_reduced", "name": "VAT 7%", "rate": "7"},
+                {"code": "exempt", "name": "Tax exempt", "rate": "0"},
+            ],
+        }))?,
+    )
+    .await?;
+
     let mut logins = Vec::new();
     let mut rep_id = None;
     for (role, name, title) in [

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use dealdraft::auth::Actor;
-use dealdraft::auth::users::User;
+use dealdraft::auth::users::{self, User};
 use dealdraft::config::{DatabaseArgs, ServeArgs};
 use dealdraft::error::Error;
 use dealdraft::store::Store;
@@ -67,6 +67,10 @@ struct UserAddArgs {
     title: Option<String>,
     #[arg(long)]
     phone: Option<String>,
+    /// Act as this user (an active admin), as the audit log records it;
+    /// without it the built-in `system` user acts.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
 }
 
 #[tokio::main]
@@ -112,8 +116,12 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
         "title": args.title, "phone": args.phone,
     });
     let result = async {
+        let actor = match &args.as_user {
+            Some(email) => users::cli_actor(&store, email).await?,
+            None => Actor::system(),
+        };
         let input = dealdraft::input::from_json_value(input)?;
-        dealdraft::crm::create::<User>(&store, &Actor::system(), input).await
+        dealdraft::crm::create::<User>(&store, &actor, input).await
     }
     .await;
     store.close().await;

@@ -31,6 +31,8 @@ pub struct Actor {
     /// The SHA-256 of the session token the request came with; `None` for
     /// command-line actions.
     pub session: Option<String>,
+    /// The `x-request-id` of the request, recorded in the audit log.
+    pub request_id: Option<String>,
 }
 
 impl Actor {
@@ -40,6 +42,22 @@ impl Actor {
             user_id: SYSTEM_USER_ID,
             role: Role::Admin,
             session: None,
+            request_id: None,
         }
+    }
+
+    /// A command-line action taken in `user`'s name.
+    pub fn cli(user_id: Id, role: Role) -> Self {
+        Actor {
+            user_id,
+            role,
+            session: None,
+            request_id: None,
+        }
+    }
+
+    /// Where the action came from, as the audit log records it.
+    pub fn via(&self) -> &'static str {
+        if self.session.is_some() { "api" } else { "cli" }
     }
 }

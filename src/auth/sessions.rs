@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::users::User;
 use super::{Actor, Role, password, throttle};
+use crate::audit;
 use crate::error::{Error, FieldErrors};
 use crate::store::{Id, Sql, Store, Timestamp, Tx};
 
@@ -158,6 +159,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Actor, Error> {
                 user_id: s.user_id,
                 role: s.role,
                 session: Some(hash.clone()),
+                request_id: None,
             };
             let mut cache = cache();
             if cache.len() >= CACHE_MAX {
@@ -221,6 +223,17 @@ pub async fn change_password(
     sql.bind(hash).push(" WHERE id = ").bind(actor.user_id);
     tx.execute(&sql).await?;
     end_all(&mut tx, actor.user_id, actor.session.as_deref()).await?;
+    let hidden = audit::FieldChange {
+        before: audit::HIDDEN.into(),
+        after: audit::HIDDEN.into(),
+    };
+    let entry = audit::Entry {
+        entity: "user",
+        entity_id: Some(actor.user_id),
+        action: audit::AuditAction::Update,
+        changes: [("password".to_owned(), hidden)].into_iter().collect(),
+    };
+    audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::policy::{self, Action};
 use super::{Actor, Role, password, sessions};
+use crate::audit;
 use crate::crm::Resource;
 use crate::crm::validate::{Check, LINE_MAX};
 use crate::error::{Error, FieldErrors};
@@ -85,6 +87,18 @@ impl Resource for User {
     type Input = UserInput;
     type Filter = UserFilter;
 
+    const READ: Action = Action::Administer;
+    const CREATE: Action = Action::Administer;
+    const CHANGE: Action = Action::Administer;
+
+    fn hidden_changes(&self, previous: Option<&Self>) -> &'static [&'static str] {
+        if self.password_hash != previous.and_then(|p| p.password_hash.clone()) {
+            &["password"]
+        } else {
+            &[]
+        }
+    }
+
     fn input_id(input: &UserInput) -> Option<Id> {
         input.id
     }
@@ -159,6 +173,18 @@ impl Resource for User {
     }
 }
 
+/// The actor of a command-line action taken in the name of the user with
+/// `email`, who must be active.
+pub async fn cli_actor(store: &Store, email: &str) -> Result<Actor, Error> {
+    let mut sql = Sql::new("SELECT * FROM users WHERE email = ");
+    sql.bind(email.trim().to_lowercase());
+    match store.fetch_optional::<User>(&sql).await? {
+        Some(user) if user.active => Ok(Actor::cli(user.meta.id, user.role)),
+        Some(_) => Err(Error::Forbidden(format!("the user {email} is deactivated"))),
+        None => Err(Error::NotFound(format!("no user has the email {email}"))),
+    }
+}
+
 /// How many records a reassignment moved.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Reassigned {
@@ -176,12 +202,13 @@ pub struct ReassignInput {
 /// Moves every account, contact and deal `from` owns to `to`, in one write.
 pub async fn reassign(
     store: &Store,
-    _actor: &Actor,
+    actor: &Actor,
     from: Id,
     input: ReassignInput,
 ) -> Result<Reassigned, Error> {
     use crate::crm::{accounts::Account, contacts::Contact, deals::Deal};
 
+    policy::allow(actor, Action::Administer)?;
     let to = input.to_user_id;
     let mut tx = store.begin().await?;
     if !records::exists(&mut tx, "users", from).await? {
@@ -193,9 +220,9 @@ pub async fn reassign(
         Some(_) => {}
     }
     let moved = Reassigned {
-        accounts: move_owned::<Account>(&mut tx, from, to, |r| &mut r.owner_id).await?,
-        contacts: move_owned::<Contact>(&mut tx, from, to, |r| &mut r.owner_id).await?,
-        deals: move_owned::<Deal>(&mut tx, from, to, |r| &mut r.owner_id).await?,
+        accounts: move_owned::<Account>(&mut tx, actor, from, to, |r| &mut r.owner_id).await?,
+        contacts: move_owned::<Contact>(&mut tx, actor, from, to, |r| &mut r.owner_id).await?,
+        deals: move_owned::<Deal>(&mut tx, actor, from, to, |r| &mut r.owner_id).await?,
     };
     tx.commit().await?;
     Ok(moved)
@@ -203,8 +230,9 @@ pub async fn reassign(
 
 /// Gives every `R` owned by `from` to `to` through the record repository, so
 /// versions, timestamps and stored JSON move with them.
-async fn move_owned<R: Record>(
+async fn move_owned<R: Record + Clone>(
     tx: &mut Tx,
+    actor: &Actor,
     from: Id,
     to: Id,
     owner: fn(&mut R) -> &mut Id,
@@ -213,9 +241,18 @@ async fn move_owned<R: Record>(
     sql.bind(from);
     let owned: Vec<R> = tx.fetch_all(&sql).await?;
     let mut moved = 0;
-    for mut record in owned {
+    for before in owned {
+        let mut record = before.clone();
         *owner(&mut record) = to;
         if let Updated::Done = records::update(tx, &mut record).await? {
+            audit::record_change(
+                tx,
+                actor,
+                Some(&before),
+                Some(&record),
+                audit::Changes::new(),
+            )
+            .await?;
             moved += 1;
         }
     }

@@ -5,12 +5,15 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Target;
 use super::contacts::Contact;
 use super::deals::Deal;
+use crate::audit::{self, AuditAction};
 use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
 use crate::error::{Error, FieldErrors};
 use crate::store::records::exists;
-use crate::store::{Id, Sql, Store};
+use crate::store::{Id, Sql, Store, Tx};
 
 crate::text_enum! {
     DealRole {
@@ -50,7 +53,8 @@ struct RoleRow {
     contact: Contact,
 }
 
-pub async fn list(store: &Store, deal: Id) -> Result<Vec<DealContact>, Error> {
+pub async fn list(store: &Store, actor: &Actor, deal: Id) -> Result<Vec<DealContact>, Error> {
+    policy::allow(actor, Action::ReadCrm)?;
     super::get::<Deal>(store, deal).await?;
     let mut sql = Sql::new(
         "SELECT dc.role AS role, c.* FROM deal_contacts dc \
@@ -71,14 +75,15 @@ pub async fn list(store: &Store, deal: Id) -> Result<Vec<DealContact>, Error> {
 /// Replaces the deal's contacts with `input`.
 pub async fn replace(
     store: &Store,
-    _actor: &Actor,
+    actor: &Actor,
     deal: Id,
     input: DealContactsInput,
 ) -> Result<Vec<DealContact>, Error> {
+    let scope = policy::require(actor, Action::ChangeCrm)?;
     let mut tx = store.begin().await?;
-    if !exists(&mut tx, "deals", deal).await? {
-        return Err(Error::not_found("deal", deal));
-    }
+    let target = Target::load(&mut tx, "deal", "deals", deal).await?;
+    scope.check_owner(actor, target.owner)?;
+    let before = roles(&mut tx, deal).await?;
     let mut errors = FieldErrors::new();
     let mut seen = HashSet::new();
     for (i, item) in input.contacts.iter().enumerate() {
@@ -103,6 +108,38 @@ pub async fn replace(
             .push(")");
         tx.execute(&sql).await?;
     }
+    let after = roles(&mut tx, deal).await?;
+    let entry = audit::Entry {
+        entity: "deal",
+        entity_id: Some(deal),
+        action: AuditAction::Update,
+        changes: audit::diff(
+            Some(&serde_json::json!({ "contacts": before })),
+            Some(&serde_json::json!({ "contacts": after })),
+        ),
+    };
+    audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
-    list(store, deal).await
+    list(store, actor, deal).await
+}
+
+#[derive(sqlx::FromRow)]
+struct RoleOf {
+    contact_id: Id,
+    role: DealRole,
+}
+
+/// The deal's contacts and roles as a write sees them, as the audit log
+/// shows them.
+async fn roles(tx: &mut Tx, deal: Id) -> Result<Vec<DealContactInput>, Error> {
+    let mut sql = Sql::new("SELECT contact_id, role FROM deal_contacts WHERE deal_id = ");
+    sql.bind(deal).push(" ORDER BY contact_id");
+    let rows: Vec<RoleOf> = tx.fetch_all(&sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DealContactInput {
+            contact_id: r.contact_id,
+            role: r.role,
+        })
+        .collect())
 }

@@ -25,8 +25,8 @@ crate::text_enum! {
 }
 
 impl Stage {
-    /// The probability (percent) a deal has at this stage unless its owner
-    /// says otherwise.
+    /// The built-in probability (percent) of a deal at this stage, until the
+    /// settings say otherwise.
     pub fn default_probability(self) -> i64 {
         match self {
             Stage::Lead => 10,
@@ -180,6 +180,7 @@ impl Resource for Deal {
             stage,
             amount,
             currency,
+            // A default is looked up in the settings by `prepare`.
             probability: probability.unwrap_or(stage.default_probability()),
             probability_is_default: probability.is_none(),
             expected_close_date: input.expected_close_date,
@@ -225,6 +226,12 @@ impl Resource for Deal {
     }
 
     async fn prepare(&mut self, tx: &mut Tx, _current: Option<&Self>) -> Result<(), Error> {
+        if self.probability_is_default {
+            self.probability = crate::settings::get_in(tx)
+                .await?
+                .document
+                .probability(self.stage);
+        }
         let mut errors = FieldErrors::new();
         check_exists(
             tx,
@@ -289,7 +296,12 @@ pub struct StageChange {
 }
 
 /// The deal's stage changes, oldest first.
-pub async fn stage_history(store: &Store, deal: Id) -> Result<Vec<StageChange>, Error> {
+pub async fn stage_history(
+    store: &Store,
+    actor: &Actor,
+    deal: Id,
+) -> Result<Vec<StageChange>, Error> {
+    crate::auth::policy::allow(actor, crate::auth::policy::Action::ReadCrm)?;
     super::get::<Deal>(store, deal).await?;
     let mut sql = Sql::new(
         "SELECT from_stage, to_stage, changed_at, changed_by FROM deal_stage_changes WHERE deal_id = ",

@@ -17,7 +17,9 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::audit::{self, Changes, FieldChange};
 use crate::auth::Actor;
+use crate::auth::policy::{self, Action, Scope};
 use crate::error::{Error, FieldErrors};
 use crate::input;
 use crate::store::records::{self, Deletion, Filter, JsonPage, Meta, Record, Updated};
@@ -31,6 +33,11 @@ pub trait Resource: Record + Clone {
     type Input: DeserializeOwned + Serialize + Send;
     /// The list filters beyond the common ones.
     type Filter: DeserializeOwned + Default + Send;
+
+    /// What reading, creating, and changing or deleting these records takes.
+    const READ: Action = Action::ReadCrm;
+    const CREATE: Action = Action::CreateCrm;
+    const CHANGE: Action = Action::ChangeCrm;
 
     /// The client-chosen id of a create, if any.
     fn input_id(input: &Self::Input) -> Option<Id>;
@@ -52,6 +59,12 @@ pub trait Resource: Record + Clone {
     /// The user who owns the record, for records that have one.
     fn owner(&self) -> Option<Id> {
         None
+    }
+
+    /// Secret fields this write changed, which the audit log names without
+    /// their values.
+    fn hidden_changes(&self, _previous: Option<&Self>) -> &'static [&'static str] {
+        &[]
     }
 
     /// Runs inside the write before the record is stored: checks that the
@@ -82,7 +95,8 @@ pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
 }
 
 /// The record as its API JSON.
-pub async fn get_json<R: Resource>(store: &Store, id: Id) -> Result<String, Error> {
+pub async fn get_json<R: Resource>(store: &Store, actor: &Actor, id: Id) -> Result<String, Error> {
+    policy::allow(actor, R::READ)?;
     records::get_json::<R>(store, id)
         .await?
         .ok_or_else(|| Error::not_found(R::ENTITY, id))
@@ -91,9 +105,11 @@ pub async fn get_json<R: Resource>(store: &Store, id: Id) -> Result<String, Erro
 /// A page of records as API JSON.
 pub async fn list<R: Resource>(
     store: &Store,
+    actor: &Actor,
     params: &ListParams,
     filter: &R::Filter,
 ) -> Result<JsonPage, Error> {
+    policy::allow(actor, R::READ)?;
     let mut query = params.query(R::SORT.is_some())?;
     query.filters = R::filters(filter);
     Ok(records::list::<R>(store, &query).await?)
@@ -104,8 +120,18 @@ pub async fn create<R: Resource>(
     actor: &Actor,
     input: R::Input,
 ) -> Result<R, Error> {
+    policy::allow(actor, R::CREATE)?;
     let meta = Meta::new(R::input_id(&input));
     let mut record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
+    // Creating a record one could not change afterwards would be handing
+    // work to someone else in their name.
+    if record.owner().is_some() && !policy::require(actor, R::CHANGE)?.covers(actor, record.owner())
+    {
+        return Err(Error::Forbidden(format!(
+            "your role ({}) may create only records you own: leave owner_id out or give your own id",
+            actor.role.as_str()
+        )));
+    }
     let mut tx = store.begin().await?;
     check_owner(&mut tx, &record, None, actor).await?;
     record.prepare(&mut tx, None).await?;
@@ -124,8 +150,19 @@ pub async fn create<R: Resource>(
         Err(e) => return Err(reference_error::<R>(e)),
     }
     record.after_write(&mut tx, None, actor).await?;
+    audit::record_change(&mut tx, actor, None, Some(&record), hidden(&record, None)).await?;
     tx.commit().await?;
     Ok(record)
+}
+
+/// Who decides whether an update is allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// The policy's `R::CHANGE` grant, with the fill-a-blank exception.
+    Policy,
+    /// The caller checked already: a user changing their own profile, which
+    /// every role may (the "/me" of the policy table).
+    OwnProfile,
 }
 
 /// Applies a PATCH: absent fields are unchanged, `null` clears, `version`
@@ -134,8 +171,22 @@ pub async fn update<R: Resource>(
     store: &Store,
     actor: &Actor,
     id: Id,
-    mut patch: serde_json::Map<String, serde_json::Value>,
+    patch: serde_json::Map<String, serde_json::Value>,
 ) -> Result<R, Error> {
+    update_with(store, actor, id, patch, Permission::Policy).await
+}
+
+pub async fn update_with<R: Resource>(
+    store: &Store,
+    actor: &Actor,
+    id: Id,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+    permission: Permission,
+) -> Result<R, Error> {
+    let scope = match permission {
+        Permission::Policy => Some(policy::require(actor, R::CHANGE)?),
+        Permission::OwnProfile => None,
+    };
     let version = match patch.remove("version") {
         Some(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|v| v >= 1) => {
             n.as_i64().unwrap_or_default()
@@ -153,12 +204,24 @@ pub async fn update<R: Resource>(
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
+    let named: Vec<String> = patch.keys().cloned().collect();
+    let base = merged.clone();
     merged.extend(patch);
     let input: R::Input = input::from_json_value(serde_json::Value::Object(merged))?;
     let mut meta = current.meta().clone();
     meta.version = version;
     let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
     let mut tx = store.begin().await?;
+    if let Some(scope) = scope {
+        let target = Target {
+            entity: R::ENTITY,
+            table: R::TABLE,
+            id,
+            owner: current.owner(),
+        };
+        let blank = |field: &str| base.get(field).is_none_or(is_blank);
+        check_change(&mut tx, actor, scope, &target, &named, blank).await?;
+    }
     check_owner(&mut tx, &record, Some(&current), actor).await?;
     record.prepare(&mut tx, Some(&current)).await?;
     match records::update(&mut tx, &mut record)
@@ -179,14 +242,142 @@ pub async fn update<R: Resource>(
         Updated::Missing => return Err(Error::not_found(R::ENTITY, id)),
     }
     record.after_write(&mut tx, Some(&current), actor).await?;
+    let hidden = hidden(&record, Some(&current));
+    audit::record_change(&mut tx, actor, Some(&current), Some(&record), hidden).await?;
     tx.commit().await?;
     Ok(record)
 }
 
-pub async fn delete<R: Resource>(store: &Store, _actor: &Actor, id: Id) -> Result<(), Error> {
+/// The audit log's entries for the secret fields a write changed.
+fn hidden<R: Resource>(record: &R, previous: Option<&R>) -> Changes {
+    let before = match previous {
+        Some(_) => serde_json::Value::from(audit::HIDDEN),
+        None => serde_json::Value::Null,
+    };
+    record
+        .hidden_changes(previous)
+        .iter()
+        .map(|field| {
+            let change = FieldChange {
+                before: before.clone(),
+                after: audit::HIDDEN.into(),
+            };
+            ((*field).to_owned(), change)
+        })
+        .collect()
+}
+
+/// What "blank" means for filling a field in: no value, or an empty one.
+pub(crate) fn is_blank(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s.trim().is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// A record a write is about to change.
+pub(crate) struct Target<'a> {
+    pub entity: &'a str,
+    pub table: &'a str,
+    pub id: Id,
+    pub owner: Option<Id>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OwnerRow {
+    owner_id: Id,
+}
+
+impl<'a> Target<'a> {
+    /// The row `id` of `table`, which has an `owner_id`; 404 if missing.
+    pub(crate) async fn load(
+        tx: &mut Tx,
+        entity: &'a str,
+        table: &'a str,
+        id: Id,
+    ) -> Result<Target<'a>, Error> {
+        let mut sql = crate::store::Sql::new(format!("SELECT owner_id FROM {table} WHERE id = "));
+        sql.bind(id);
+        match tx.fetch_optional::<OwnerRow>(&sql).await? {
+            Some(row) => Ok(Target {
+                entity,
+                table,
+                id,
+                owner: Some(row.owner_id),
+            }),
+            None => Err(Error::not_found(entity, id)),
+        }
+    }
+}
+
+/// Refuses unless `actor` may change `target`: by the grant `scope` on
+/// its owner, or, for a role that may change only its own records, by
+/// filling in `named` fields that are all blank on the account or a contact
+/// of a deal the actor owns.
+pub(crate) async fn check_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: Scope,
+    target: &Target<'_>,
+    named: &[String],
+    blank: impl Fn(&str) -> bool,
+) -> Result<(), Error> {
+    let Err(refusal) = scope.check_owner(actor, target.owner) else {
+        return Ok(());
+    };
+    if policy::require(actor, Action::FillBlank).is_err()
+        || !on_own_deal(tx, target.table, target.id, actor).await?
+    {
+        return Err(refusal);
+    }
+    match named.iter().find(|field| !blank(field)) {
+        Some(field) => Err(Error::Forbidden(format!(
+            "on the {} of your own deal you may only fill in blank fields, and `{field}` has a value",
+            target.entity
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `id` of `table` is the account, or a contact, of a deal `actor`
+/// owns: a contact at the deal's account or one named on the deal.
+pub(crate) async fn on_own_deal(
+    tx: &mut Tx,
+    table: &str,
+    id: Id,
+    actor: &Actor,
+) -> Result<bool, Error> {
+    let mut sql = crate::store::Sql::new("SELECT COUNT(*) AS n FROM deals d WHERE d.owner_id = ");
+    sql.bind(actor.user_id);
+    match table {
+        "accounts" => sql.push(" AND d.account_id = ").bind(id),
+        "contacts" => sql
+            .push(" AND (d.account_id = (SELECT account_id FROM contacts WHERE id = ")
+            .bind(id)
+            .push(") OR d.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = ")
+            .bind(id)
+            .push("))"),
+        _ => return Ok(false),
+    };
+    Ok(tx
+        .fetch_optional::<crate::store::Count>(&sql)
+        .await?
+        .is_some_and(|c| c.n > 0))
+}
+
+pub async fn delete<R: Resource>(store: &Store, actor: &Actor, id: Id) -> Result<(), Error> {
+    let scope = policy::require(actor, R::CHANGE)?;
     let mut tx = store.begin().await?;
+    let Some(current) = records::get_in::<R>(&mut tx, id).await? else {
+        return Err(Error::not_found(R::ENTITY, id));
+    };
+    scope.check_owner(actor, current.owner())?;
     match records::delete::<R>(&mut tx, id).await? {
         Deletion::Done => {
+            audit::record_change(&mut tx, actor, Some(&current), None, Changes::new()).await?;
             tx.commit().await?;
             Ok(())
         }

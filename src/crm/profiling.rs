@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::Resource;
 use super::validate::{Check, LINE_MAX, TEXT_MAX};
+use super::{Resource, Target, check_change};
+use crate::audit;
 use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{self, Dependent, Filter, Filters, Meta, Record};
 use crate::store::{Count, Id, JsonText, Sql, Store, Timestamp, Tx, Value};
@@ -130,6 +132,10 @@ impl Record for Question {
 impl Resource for Question {
     type Input = QuestionInput;
     type Filter = QuestionFilter;
+
+    const READ: Action = Action::ReadCatalog;
+    const CREATE: Action = Action::WriteQuestions;
+    const CHANGE: Action = Action::WriteQuestions;
 
     fn input_id(input: &QuestionInput) -> Option<Id> {
         input.id
@@ -284,7 +290,13 @@ struct AnswerRow {
     updated_by: Id,
 }
 
-pub async fn answers(store: &Store, subject: Subject, id: Id) -> Result<Answers, Error> {
+pub async fn answers(
+    store: &Store,
+    actor: &Actor,
+    subject: Subject,
+    id: Id,
+) -> Result<Answers, Error> {
+    policy::allow(actor, Action::ReadCrm)?;
     if !records::exists_now(store, subject.table(), id).await? {
         return Err(Error::not_found(subject.as_str(), id));
     }
@@ -320,10 +332,15 @@ pub async fn put_answers(
     id: Id,
     changes: serde_json::Map<String, Json>,
 ) -> Result<Answers, Error> {
+    let scope = policy::require(actor, Action::ChangeCrm)?;
     let mut tx = store.begin().await?;
-    if !records::exists(&mut tx, subject.table(), id).await? {
-        return Err(Error::not_found(subject.as_str(), id));
-    }
+    let target = Target::load(&mut tx, subject.as_str(), subject.table(), id).await?;
+    let before = answer_values(&mut tx, id).await?;
+    let named: Vec<String> = changes.keys().cloned().collect();
+    check_change(&mut tx, actor, scope, &target, &named, |key| {
+        !before.contains_key(key)
+    })
+    .await?;
     let mut errors = FieldErrors::new();
     let mut writes = Vec::with_capacity(changes.len());
     for (key, value) in changes {
@@ -382,8 +399,36 @@ pub async fn put_answers(
         }
         tx.execute(&sql).await?;
     }
+    let after = answer_values(&mut tx, id).await?;
+    let entry = audit::Entry {
+        entity: subject.as_str(),
+        entity_id: Some(id),
+        action: audit::AuditAction::Update,
+        changes: audit::diff(
+            Some(&serde_json::json!({ "answers": before })),
+            Some(&serde_json::json!({ "answers": after })),
+        ),
+    };
+    audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
-    answers(store, subject, id).await
+    answers(store, actor, subject, id).await
+}
+
+#[derive(sqlx::FromRow)]
+struct AnswerValue {
+    key: String,
+    value: JsonText<Json>,
+}
+
+/// The record's answers by question key, as a write sees them.
+async fn answer_values(tx: &mut Tx, id: Id) -> Result<BTreeMap<String, Json>, Error> {
+    let mut sql = Sql::new(
+        "SELECT q.key AS key, a.value AS value \
+         FROM profile_answers a JOIN profile_questions q ON q.id = a.question_id WHERE a.subject_id = ",
+    );
+    sql.bind(id);
+    let rows: Vec<AnswerValue> = tx.fetch_all(&sql).await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.value.0)).collect())
 }
 
 /// The value to store for an answer (`None` clears it), or the problem.

@@ -3,10 +3,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Target;
+use crate::audit::{self, AuditAction};
 use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
 use crate::error::{Error, FieldErrors};
 use crate::store::records::exists;
-use crate::store::{Id, Sql, Store, Timestamp};
+use crate::store::{Id, Sql, Store, Timestamp, Tx};
 
 crate::text_enum! {
     RelationshipKind { ReportsTo = "reports_to", Influences = "influences" }
@@ -30,7 +33,8 @@ pub struct RelationshipInput {
 }
 
 /// The contact's relationships in both directions, oldest first.
-pub async fn list(store: &Store, contact: Id) -> Result<Vec<Relationship>, Error> {
+pub async fn list(store: &Store, actor: &Actor, contact: Id) -> Result<Vec<Relationship>, Error> {
+    policy::allow(actor, Action::ReadCrm)?;
     super::get::<super::contacts::Contact>(store, contact).await?;
     let mut sql = Sql::new("SELECT * FROM contact_relationships WHERE from_contact_id = ");
     sql.bind(contact)
@@ -42,7 +46,7 @@ pub async fn list(store: &Store, contact: Id) -> Result<Vec<Relationship>, Error
 
 pub async fn create(
     store: &Store,
-    _actor: &Actor,
+    actor: &Actor,
     from: Id,
     input: RelationshipInput,
 ) -> Result<Relationship, Error> {
@@ -54,9 +58,7 @@ pub async fn create(
         ));
     }
     let mut tx = store.begin().await?;
-    if !exists(&mut tx, "contacts", from).await? {
-        return Err(Error::not_found("contact", from));
-    }
+    check_contact_owner(&mut tx, actor, from).await?;
     if !exists(&mut tx, "contacts", to).await? {
         return Err(Error::invalid(
             "to_contact_id",
@@ -120,22 +122,56 @@ pub async fn create(
         .bind(relationship.created_at)
         .push(")");
     tx.execute(&sql).await?;
+    log(&mut tx, actor, AuditAction::Create, &relationship).await?;
     tx.commit().await?;
     Ok(relationship)
 }
 
-pub async fn delete(store: &Store, _actor: &Actor, contact: Id, id: Id) -> Result<(), Error> {
+pub async fn delete(store: &Store, actor: &Actor, contact: Id, id: Id) -> Result<(), Error> {
     let mut tx = store.begin().await?;
-    let mut sql = Sql::new("DELETE FROM contact_relationships WHERE id = ");
+    check_contact_owner(&mut tx, actor, contact).await?;
+    let mut sql = Sql::new("SELECT * FROM contact_relationships WHERE id = ");
     sql.bind(id)
         .push(" AND (from_contact_id = ")
         .bind(contact)
         .push(" OR to_contact_id = ")
         .bind(contact)
         .push(")");
-    if tx.execute(&sql).await? == 0 {
+    let Some(relationship) = tx.fetch_optional::<Relationship>(&sql).await? else {
         return Err(Error::not_found("relationship", id));
-    }
+    };
+    let mut sql = Sql::new("DELETE FROM contact_relationships WHERE id = ");
+    sql.bind(id);
+    tx.execute(&sql).await?;
+    log(&mut tx, actor, AuditAction::Delete, &relationship).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A contact's relationships are part of the contact: changing them takes
+/// the right to change the contact.
+async fn check_contact_owner(tx: &mut Tx, actor: &Actor, contact: Id) -> Result<(), Error> {
+    let scope = policy::require(actor, Action::ChangeCrm)?;
+    let target = Target::load(tx, "contact", "contacts", contact).await?;
+    scope.check_owner(actor, target.owner)
+}
+
+async fn log(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: AuditAction,
+    relationship: &Relationship,
+) -> Result<(), Error> {
+    let value = serde_json::to_value(relationship).map_err(|e| Error::Internal(e.to_string()))?;
+    let (before, after) = match action {
+        AuditAction::Delete => (Some(&value), None),
+        _ => (None, Some(&value)),
+    };
+    let entry = audit::Entry {
+        entity: "contact_relationship",
+        entity_id: Some(relationship.id),
+        action,
+        changes: audit::diff(before, after),
+    };
+    audit::record(tx, actor, entry).await
 }

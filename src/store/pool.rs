@@ -14,16 +14,30 @@ use super::{DbRow, Sql, StoreError};
 
 /// Migrations are compiled into the binary, one list per backend; a new
 /// migration is a new file in both folders and a new line in both lists.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "crm",
-    include_str!("../../migrations/sqlite/0001_crm.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "crm",
-    include_str!("../../migrations/postgres/0001_crm.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "crm",
+        include_str!("../../migrations/sqlite/0001_crm.sql"),
+    ),
+    (
+        2,
+        "settings_audit",
+        include_str!("../../migrations/sqlite/0002_settings_audit.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "crm",
+        include_str!("../../migrations/postgres/0001_crm.sql"),
+    ),
+    (
+        2,
+        "settings_audit",
+        include_str!("../../migrations/postgres/0002_settings_audit.sql"),
+    ),
+];
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -142,7 +142,15 @@ where
         };
         match bearer.or_else(cookie) {
             Some(token) if !token.is_empty() => {
-                sessions::authenticate(&Store::from_ref(state), token).await
+                let mut actor = sessions::authenticate(&Store::from_ref(state), token).await?;
+                // A client may bring its own id; the log keeps a sane one.
+                actor.request_id = parts
+                    .headers
+                    .get(crate::web::REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|id| id.len() <= 128)
+                    .map(str::to_owned);
+                Ok(actor)
             }
             _ => Err(Error::Unauthorized(
                 "sign in first: send `Authorization: Bearer TOKEN` or the session cookie"

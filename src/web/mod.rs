@@ -57,7 +57,7 @@ impl FromRef<AppState> for Store {
 ))]
 struct ApiDoc;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, health check and OpenAPI description.
 pub fn router(store: Store, options: Options) -> Router {

@@ -26,10 +26,10 @@ macro_rules! answers_of {
                 responses((status = 200, body = Answers), (status = 404, body = ErrorBody)))]
             pub async fn get_answers(
                 State(store): State<Store>,
-                _actor: Actor,
+                actor: Actor,
                 PathId(id): PathId,
             ) -> Result<Json<Answers>, Error> {
-                Ok(Json(profiling::answers(&store, $subject, id).await?))
+                Ok(Json(profiling::answers(&store, &actor, $subject, id).await?))
             }
 
             /// Merges `{question_key: value}`; `null` clears a key.

@@ -19,11 +19,11 @@ use crate::web::extract::{ApiJson, PathId, PathIds};
     responses((status = 200, body = Items<Relationship>), (status = 404, body = ErrorBody)))]
 async fn list_relationships(
     State(store): State<Store>,
-    _actor: Actor,
+    actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<Items<Relationship>>, Error> {
     Ok(Json(Items {
-        items: relationships::list(&store, id).await?,
+        items: relationships::list(&store, &actor, id).await?,
     }))
 }
 

@@ -19,9 +19,10 @@ type Patch = serde_json::Map<String, serde_json::Value>;
 
 pub(super) async fn list<R: Resource>(
     store: Store,
+    actor: Actor,
     args: ListArgs<R::Filter>,
 ) -> Result<RawPage, Error> {
-    Ok(crm::list::<R>(&store, &args.params, &args.filter)
+    Ok(crm::list::<R>(&store, &actor, &args.params, &args.filter)
         .await?
         .into())
 }
@@ -56,10 +57,10 @@ macro_rules! collection {
                 responses((status = 200, body = PageBody<$record>), (status = 400, body = ErrorBody)))]
             pub async fn list_records(
                 State(store): State<Store>,
-                _actor: Actor,
+                actor: Actor,
                 args: ListArgs<$filter>,
             ) -> Result<RawPage, Error> {
-                list::<$record>(store, args).await
+                list::<$record>(store, actor, args).await
             }
 
             #[utoipa::path(post, path = $collection, tag = $tag, request_body = $input,
@@ -78,10 +79,10 @@ macro_rules! collection {
                 responses((status = 200, body = $record), (status = 404, body = ErrorBody)))]
             pub async fn get_record(
                 State(store): State<Store>,
-                _actor: Actor,
+                actor: Actor,
                 PathId(id): PathId,
             ) -> Result<RawJson, Error> {
-                Ok(RawJson(crm::get_json::<$record>(&store, id).await?))
+                Ok(RawJson(crm::get_json::<$record>(&store, &actor, id).await?))
             }
 
             /// Absent fields are unchanged, `null` clears; `version` is required.

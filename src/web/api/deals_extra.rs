@@ -19,11 +19,11 @@ use crate::web::extract::{ApiJson, PathId};
     responses((status = 200, body = Items<DealContact>), (status = 404, body = ErrorBody)))]
 async fn get_deal_contacts(
     State(store): State<Store>,
-    _actor: Actor,
+    actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<Items<DealContact>>, Error> {
     Ok(Json(Items {
-        items: deal_contacts::list(&store, id).await?,
+        items: deal_contacts::list(&store, &actor, id).await?,
     }))
 }
 
@@ -49,11 +49,11 @@ async fn put_deal_contacts(
     responses((status = 200, body = Items<StageChange>), (status = 404, body = ErrorBody)))]
 async fn stage_history(
     State(store): State<Store>,
-    _actor: Actor,
+    actor: Actor,
     PathId(id): PathId,
 ) -> Result<Json<Items<StageChange>>, Error> {
     Ok(Json(Items {
-        items: deals::stage_history(&store, id).await?,
+        items: deals::stage_history(&store, &actor, id).await?,
     }))
 }
 

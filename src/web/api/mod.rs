@@ -2,10 +2,12 @@
 //! function and map the result.
 
 mod answers;
+mod audit;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
 mod session;
+mod settings;
 mod users;
 
 use serde::Serialize;
@@ -104,8 +106,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(crud::routes())
         .merge(answers::routes())
+        .merge(audit::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
         .merge(session::routes())
+        .merge(settings::routes())
         .merge(users::routes())
 }

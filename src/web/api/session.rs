@@ -11,7 +11,7 @@ use super::ErrorBody;
 use crate::auth::Actor;
 use crate::auth::sessions::{self, COOKIE, Credentials, PasswordChange, SignedIn};
 use crate::auth::users::User;
-use crate::crm;
+use crate::crm::{self, Permission};
 use crate::error::Error;
 use crate::store::Store;
 use crate::web::AppState;
@@ -79,7 +79,8 @@ async fn patch_me(
         ));
     }
     Ok(Json(
-        crm::update::<User>(&store, &actor, actor.user_id, patch).await?,
+        crm::update_with::<User>(&store, &actor, actor.user_id, patch, Permission::OwnProfile)
+            .await?,
     ))
 }
 

@@ -8,8 +8,8 @@ use utoipa_axum::routes;
 
 use super::crud::{create, list};
 use super::{ErrorBody, PageBody, RawJson, RawPage};
+use crate::auth::Actor;
 use crate::auth::users::{self, ReassignInput, Reassigned, User, UserFilter, UserInput};
-use crate::auth::{Actor, policy};
 use crate::crm::{self, ListParams};
 use crate::error::Error;
 use crate::store::Store;
@@ -25,8 +25,7 @@ async fn list_users(
     actor: Actor,
     args: ListArgs<UserFilter>,
 ) -> Result<RawPage, Error> {
-    policy::manage_users(&actor)?;
-    list::<User>(store, args).await
+    list::<User>(store, actor, args).await
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = UserInput,
@@ -37,7 +36,6 @@ async fn create_user(
     actor: Actor,
     ApiJson(input): ApiJson<UserInput>,
 ) -> Result<(StatusCode, HeaderMap, Json<User>), Error> {
-    policy::manage_users(&actor)?;
     create::<User>(store, actor, input, "/users").await
 }
 
@@ -50,8 +48,7 @@ async fn get_user(
     actor: Actor,
     PathId(id): PathId,
 ) -> Result<RawJson, Error> {
-    policy::manage_users(&actor)?;
-    Ok(RawJson(crm::get_json::<User>(&store, id).await?))
+    Ok(RawJson(crm::get_json::<User>(&store, &actor, id).await?))
 }
 
 /// Changes `role`, `active`, `name`, `title` or `phone`; deactivating ends
@@ -67,7 +64,6 @@ async fn patch_user(
     PathId(id): PathId,
     ApiJson(patch): ApiJson<Patch>,
 ) -> Result<Json<User>, Error> {
-    policy::manage_users(&actor)?;
     Ok(Json(crm::update::<User>(&store, &actor, id, patch).await?))
 }
 
@@ -82,7 +78,6 @@ async fn reassign(
     PathId(id): PathId,
     ApiJson(input): ApiJson<ReassignInput>,
 ) -> Result<Json<Reassigned>, Error> {
-    policy::manage_users(&actor)?;
     Ok(Json(users::reassign(&store, &actor, id, input).await?))
 }
 
