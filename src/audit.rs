@@ -20,6 +20,20 @@ crate::text_enum! {
     AuditAction { Create = "create", Update = "update", Delete = "delete" }
 }
 
+crate::text_enum! {
+    /// The kinds of entity the log records.
+    AuditEntity {
+        Account = "account",
+        Contact = "contact",
+        Deal = "deal",
+        Activity = "activity",
+        ProfileQuestion = "profile_question",
+        User = "user",
+        Settings = "settings",
+        ContactRelationship = "contact_relationship",
+    }
+}
+
 /// A field's value before and after a change; `null` where it had none.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
@@ -96,8 +110,8 @@ fn diff_into(changes: &mut Changes, path: &str, before: &Json, after: &Json) {
 }
 
 /// A change to record in the log.
-pub struct Entry<'a> {
-    pub entity: &'a str,
+pub struct Entry {
+    pub entity: AuditEntity,
     pub entity_id: Option<Id>,
     pub action: AuditAction,
     pub changes: Changes,
@@ -105,7 +119,7 @@ pub struct Entry<'a> {
 
 /// Appends `entry` inside the write it describes. An update that changed
 /// nothing is not a change and leaves no entry.
-pub async fn record(tx: &mut Tx, actor: &Actor, entry: Entry<'_>) -> Result<(), Error> {
+pub async fn record(tx: &mut Tx, actor: &Actor, entry: Entry) -> Result<(), Error> {
     if entry.action == AuditAction::Update && entry.changes.is_empty() {
         return Ok(());
     }
@@ -136,10 +150,13 @@ pub async fn record(tx: &mut Tx, actor: &Actor, entry: Entry<'_>) -> Result<(), 
     Ok(())
 }
 
-/// The entity name of a record type in the log: its message name in
-/// snake case (`profile question` → `profile_question`).
-pub fn entity_name<R: Record>() -> String {
-    R::ENTITY.replace(' ', "_")
+/// The entity of a record type in the log: its message name in snake case
+/// (`profile question` → `profile_question`).
+pub fn entity_of<R: Record>() -> Result<AuditEntity, Error> {
+    R::ENTITY
+        .replace(' ', "_")
+        .parse()
+        .map_err(|e| Error::Internal(format!("{e}: add it to AuditEntity")))
 }
 
 /// Logs the change of one record from `before` to `after` (either absent
@@ -165,12 +182,12 @@ pub async fn record_change<R: Record>(
         (Some(_), None) => AuditAction::Delete,
     };
     let entity_id = after.or(before).map(|r| r.meta().id);
-    let entity = entity_name::<R>();
+    let entity = entity_of::<R>()?;
     record(
         tx,
         actor,
         Entry {
-            entity: &entity,
+            entity,
             entity_id,
             action,
             changes,
@@ -224,9 +241,7 @@ struct EntryRow {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
-    /// `account`, `contact`, `deal`, `activity`, `profile_question`, `user`,
-    /// `settings`, `contact_relationship`.
-    pub entity: Option<String>,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<Id>,
     pub actor_id: Option<Id>,
     pub action: Option<AuditAction>,
@@ -272,7 +287,7 @@ pub async fn list(
          FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE 1 = 1",
     );
     if let Some(entity) = &filter.entity {
-        sql.push(" AND a.entity = ").bind(entity.clone());
+        sql.push(" AND a.entity = ").bind(*entity);
     }
     if let Some(id) = filter.entity_id {
         sql.push(" AND a.entity_id = ").bind(id);

@@ -208,7 +208,7 @@ pub async fn update(
         &mut tx,
         actor,
         audit::Entry {
-            entity: "settings",
+            entity: audit::AuditEntity::Settings,
             entity_id: None,
             action: AuditAction::Update,
             changes: audit::diff(Some(&before), Some(&after)),

@@ -228,7 +228,7 @@ pub async fn change_password(
         after: audit::HIDDEN.into(),
     };
     let entry = audit::Entry {
-        entity: "user",
+        entity: audit::AuditEntity::User,
         entity_id: Some(actor.user_id),
         action: audit::AuditAction::Update,
         changes: [("password".to_owned(), hidden)].into_iter().collect(),

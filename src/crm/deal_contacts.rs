@@ -110,7 +110,7 @@ pub async fn replace(
     }
     let after = roles(&mut tx, deal).await?;
     let entry = audit::Entry {
-        entity: "deal",
+        entity: audit::AuditEntity::Deal,
         entity_id: Some(deal),
         action: AuditAction::Update,
         changes: audit::diff(

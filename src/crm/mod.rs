@@ -204,13 +204,7 @@ pub async fn update_with<R: Resource>(
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    let named: Vec<String> = patch.keys().cloned().collect();
-    let base = merged.clone();
-    merged.extend(patch);
-    let input: R::Input = input::from_json_value(serde_json::Value::Object(merged))?;
-    let mut meta = current.meta().clone();
-    meta.version = version;
-    let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
+    // Who may change the record is settled before what they sent is judged.
     let mut tx = store.begin().await?;
     if let Some(scope) = scope {
         let target = Target {
@@ -219,9 +213,15 @@ pub async fn update_with<R: Resource>(
             id,
             owner: current.owner(),
         };
-        let blank = |field: &str| base.get(field).is_none_or(is_blank);
+        let named: Vec<String> = patch.keys().cloned().collect();
+        let blank = |field: &str| merged.get(field).is_none_or(is_blank);
         check_change(&mut tx, actor, scope, &target, &named, blank).await?;
     }
+    merged.extend(patch);
+    let input: R::Input = input::from_json_value(serde_json::Value::Object(merged))?;
+    let mut meta = current.meta().clone();
+    meta.version = version;
+    let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
     check_owner(&mut tx, &record, Some(&current), actor).await?;
     record.prepare(&mut tx, Some(&current)).await?;
     match records::update(&mut tx, &mut record)

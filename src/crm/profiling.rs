@@ -34,6 +34,14 @@ crate::text_enum! {
 }
 
 impl Subject {
+    fn audit_entity(self) -> audit::AuditEntity {
+        match self {
+            Subject::Account => audit::AuditEntity::Account,
+            Subject::Contact => audit::AuditEntity::Contact,
+            Subject::Deal => audit::AuditEntity::Deal,
+        }
+    }
+
     pub fn table(self) -> &'static str {
         match self {
             Subject::Account => "accounts",
@@ -401,7 +409,7 @@ pub async fn put_answers(
     }
     let after = answer_values(&mut tx, id).await?;
     let entry = audit::Entry {
-        entity: subject.as_str(),
+        entity: subject.audit_entity(),
         entity_id: Some(id),
         action: audit::AuditAction::Update,
         changes: audit::diff(

@@ -168,7 +168,7 @@ async fn log(
         _ => (None, Some(&value)),
     };
     let entry = audit::Entry {
-        entity: "contact_relationship",
+        entity: audit::AuditEntity::ContactRelationship,
         entity_id: Some(relationship.id),
         action,
         changes: audit::diff(before, after),

@@ -890,3 +890,12 @@ fn with_database(admin_url: &str, db: &str) -> String {
     }
     url
 }
+
+// ---- added for the audit log's command-line tests ----------------------------
+
+impl TestApp {
+    /// The URL of the app's database, for running the CLI against it.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+}
