@@ -9,10 +9,14 @@ pub mod auth;
 pub mod config;
 pub mod crm;
 pub mod demo;
+pub mod document;
 pub mod error;
 pub mod input;
+pub mod pipeline;
+pub mod render;
 pub mod settings;
 pub mod store;
+pub mod templates;
 pub mod web;
 
 /// Connects to `database_url`, applies pending migrations and brings stored

@@ -1,6 +1,8 @@
 //! The `dealdraft` command line.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -10,7 +12,10 @@ use tracing_subscriber::EnvFilter;
 use dealdraft::auth::Actor;
 use dealdraft::auth::users::{self, User};
 use dealdraft::config::{DatabaseArgs, ServeArgs};
+use dealdraft::document::Assets;
 use dealdraft::error::Error;
+use dealdraft::pipeline::Job;
+use dealdraft::render::Format;
 use dealdraft::store::Store;
 
 // glibc's allocator spends much of a busy server's time in locks and
@@ -40,6 +45,33 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Render a template or Markdown file, without a database.
+    Render(RenderArgs),
+}
+
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// The template (with --data) or Markdown file; `-` reads standard input.
+    input: PathBuf,
+    /// A JSON object the template renders with; without it INPUT is plain
+    /// Markdown.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// classic or modern; default: the front matter's `theme`, else classic.
+    #[arg(long)]
+    theme: Option<String>,
+    /// html.
+    #[arg(long)]
+    format: String,
+    /// Where to write; `-` writes to standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// A folder of PNG and JPEG images the document may name.
+    #[arg(long)]
+    assets: Option<PathBuf>,
+    /// Fail on a missing image instead of printing its alt text.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -73,8 +105,25 @@ struct UserAddArgs {
     as_user: Option<String>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A plain message, never a backtrace: these are the user's errors.
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     // Logs go to stderr, so stdout carries only what a command reports.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -91,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
+        Command::Render(args) => render(args),
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let summary = dealdraft::demo::seed(&store).await?;
@@ -138,6 +188,87 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
         }
         Err(e) => Err(anyhow::anyhow!("cannot add the user: {e}")),
     }
+}
+
+fn render(args: RenderArgs) -> anyhow::Result<()> {
+    let format = Format::parse(&args.format)
+        .with_context(|| format!("unknown --format `{}`; the formats are: html", args.format))?;
+    let read = |path: &Path| -> anyhow::Result<String> {
+        if path == Path::new("-") {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read standard input")?;
+            Ok(text)
+        } else {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+    };
+    let source = read(&args.input)?;
+    let data = match &args.data {
+        None => None,
+        Some(path) => {
+            let text = read(path)?;
+            let mut value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", path.display()))?;
+            let Some(object) = value.as_object_mut() else {
+                anyhow::bail!("{} must hold a JSON object", path.display());
+            };
+            // Templates date themselves with `today` unless the data says.
+            object
+                .entry("today")
+                .or_insert_with(|| chrono::Local::now().date_naive().to_string().into());
+            Some(value)
+        }
+    };
+    let mut assets = Assets::default();
+    if let Some(dir) = &args.assets {
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            let is_image = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"));
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|_| is_image)
+            else {
+                continue;
+            };
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            assets
+                .insert(name, bytes)
+                .with_context(|| format!("{} is not a usable image", path.display()))?;
+        }
+    }
+    let name = args
+        .input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("input");
+    let produced = dealdraft::pipeline::run(Job {
+        name,
+        source: &source,
+        data: data.as_ref(),
+        theme: args.theme.as_deref(),
+        format,
+        assets,
+        strict: args.strict,
+    })?;
+    for warning in &produced.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.output == Path::new("-") {
+        std::io::stdout().write_all(&produced.bytes)?;
+    } else {
+        std::fs::write(&args.output, &produced.bytes)
+            .with_context(|| format!("cannot write {}", args.output.display()))?;
+    }
+    Ok(())
 }
 
 async fn open(args: &DatabaseArgs) -> anyhow::Result<Store> {

@@ -1,0 +1,696 @@
+//! The template core: one sandboxed tera environment that turns a template
+//! and data into Markdown plus document metadata.
+//!
+//! Every value a template inserts goes through the Markdown escape, so CRM
+//! data is text, never markup. Templates may not reach outside: there is no
+//! environment or file access (`get_env` is gone, includes resolve only to
+//! templates added to this engine), `range` is capped, loops and blocks
+//! nest only so deep, macros and include cycles are refused, and a render
+//! stops with an error when its output or time runs out.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use tera::ast::Node;
+use tera::{Context, Tera};
+
+use super::front_matter::{self, FrontMatterError};
+use super::{escape, format};
+use crate::document::Metadata;
+use crate::document::theme::Paper;
+
+/// The largest template source accepted.
+pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
+/// The most Markdown one render may produce.
+pub const MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+/// The most numbers all `range` calls of one render may produce.
+pub const MAX_RANGE_ITEMS: usize = 10_000;
+/// How deeply `{% … %}` blocks may nest.
+pub const MAX_BLOCK_NESTING: usize = 12;
+/// How deeply `for` loops may nest.
+pub const MAX_LOOP_NESTING: usize = 3;
+/// How long one render may run.
+pub const MAX_RENDER_TIME: Duration = Duration::from_secs(1);
+
+/// What a template needs from its author.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TemplateError {
+    #[error("{template}, line {line}, column {column}: {message}")]
+    Syntax {
+        template: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{template}: {message}")]
+    Runtime { template: String, message: String },
+    #[error("{template}: {source}")]
+    FrontMatter {
+        template: String,
+        #[source]
+        source: FrontMatterError,
+    },
+    /// The sandbox stopped the template.
+    #[error("{template}: {message}")]
+    Limit { template: String, message: String },
+}
+
+/// A rendered template: Markdown and what the front matter said.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rendered {
+    pub metadata: Metadata,
+    /// The theme the template asks for, by name.
+    pub theme: Option<String>,
+    pub paper: Option<Paper>,
+    pub markdown: String,
+}
+
+/// The default locale of `money` and `date` when the front matter names
+/// none.
+pub const DEFAULT_LOCALE: &str = "en";
+
+/// Templates by name, ready to render.
+pub struct Engine {
+    tera: Tera,
+    /// Front matter fields per template: `key → internal template name`.
+    fronts: HashMap<String, BTreeMap<String, String>>,
+}
+
+/// The state of the render running on this thread, for the functions and
+/// the output writer to check their limits against.
+struct Budget {
+    started: Instant,
+    range_items: usize,
+    locale: String,
+}
+
+thread_local! {
+    static BUDGET: RefCell<Option<Budget>> = const { RefCell::new(None) };
+}
+
+fn with_budget<T>(f: impl FnOnce(&mut Budget) -> tera::Result<T>) -> tera::Result<T> {
+    BUDGET.with(|b| match b.borrow_mut().as_mut() {
+        Some(budget) => {
+            if budget.started.elapsed() > MAX_RENDER_TIME {
+                return Err(tera::Error::msg(time_message()));
+            }
+            f(budget)
+        }
+        None => Err(tera::Error::msg("functions run only inside a render")),
+    })
+}
+
+fn time_message() -> String {
+    format!(
+        "the template ran longer than {} ms and was stopped",
+        MAX_RENDER_TIME.as_millis()
+    )
+}
+
+/// Bodies are registered under a name ending in this, which is what turns
+/// the Markdown escape on for them (and not for front matter fields).
+const BODY_SUFFIX: &str = ".md";
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![BODY_SUFFIX]);
+        tera.set_escape_fn(escape::markdown);
+        tera.register_function(
+            "get_env",
+            |_: &HashMap<String, Value>| -> tera::Result<Value> {
+                Err(tera::Error::msg(
+                    "get_env is not available in document templates",
+                ))
+            },
+        );
+        tera.register_function("range", range);
+        tera.register_function("money", money);
+        tera.register_function("date", date);
+        Engine {
+            tera,
+            fronts: HashMap::new(),
+        }
+    }
+
+    /// The name a body is known by inside tera (and in `include`).
+    fn body_name(name: &str) -> String {
+        if name.ends_with(BODY_SUFFIX) {
+            name.to_owned()
+        } else {
+            format!("{name}{BODY_SUFFIX}")
+        }
+    }
+
+    /// Checks and adds a template; another of the same name is replaced.
+    /// Other templates include it as `"NAME.md"`.
+    pub fn add(&mut self, name: &str, source: &str) -> Result<(), TemplateError> {
+        let body_name = Engine::body_name(name);
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(TemplateError::Limit {
+                template: body_name,
+                message: format!("the template is larger than {MAX_SOURCE_BYTES} bytes"),
+            });
+        }
+        let split = front_matter::split(source).map_err(|source| TemplateError::FrontMatter {
+            template: body_name.clone(),
+            source,
+        })?;
+        check_nesting(&body_name, source)?;
+        let mut fields = BTreeMap::new();
+        let mut sources = vec![(body_name.clone(), split.body.clone())];
+        for (key, (value, line)) in &split.fields {
+            // Padded to its line, so errors point into the source.
+            let field_name = format!("{body_name} (front matter `{key}`)");
+            sources.push((field_name.clone(), "\n".repeat(line - 1) + value));
+            fields.insert(key.clone(), field_name);
+        }
+        // Parsed apart first, so an error names this template and not the
+        // whole set.
+        for (n, s) in &sources {
+            let template = tera::Template::new(n, None, s).map_err(|e| syntax_error(n, &e))?;
+            check_ast(n, &template.ast)?;
+        }
+        let names: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
+        self.tera
+            .add_raw_templates(sources)
+            .map_err(|e| syntax_error(&body_name, &e))?;
+        self.fronts.insert(body_name.clone(), fields);
+        if let Err(e) = self.check_include_cycles(&body_name) {
+            for n in names {
+                self.tera.templates.remove(&n);
+            }
+            self.fronts.remove(&body_name);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Renders template `name` with `data` (a JSON object), using `locale`
+    /// for money and dates unless the front matter names one.
+    pub fn render(&self, name: &str, data: &Value) -> Result<Rendered, TemplateError> {
+        let body_name = Engine::body_name(name);
+        let runtime = |message: String| TemplateError::Runtime {
+            template: body_name.clone(),
+            message,
+        };
+        let context = Context::from_value(data.clone())
+            .map_err(|_| runtime("the data must be a JSON object".to_owned()))?;
+        let Some(fields) = self.fronts.get(&body_name) else {
+            return Err(runtime(format!("there is no template `{body_name}`")));
+        };
+        let _guard = BudgetGuard::start();
+        let mut front = BTreeMap::new();
+        // The locale first: the other fields and the body format with it.
+        let mut keys: Vec<&String> = fields.keys().collect();
+        keys.sort_by_key(|k| *k != "locale");
+        for key in keys {
+            let value = self.render_to_string(&fields[key], &context)?;
+            let value = value.trim().to_owned();
+            if key == "locale" {
+                format::money(Decimal::ZERO, "EUR", &value).map_err(runtime)?;
+                BUDGET.with(|b| {
+                    if let Some(budget) = b.borrow_mut().as_mut() {
+                        budget.locale = value.clone();
+                    }
+                });
+            }
+            front.insert(key.as_str(), value);
+        }
+        let markdown = self.render_to_string(&body_name, &context)?;
+        let take = |key: &str| front.get(key).filter(|v| !v.is_empty()).cloned();
+        let paper = match take("paper") {
+            None => None,
+            Some(p) => Some(
+                Paper::parse(&p)
+                    .ok_or_else(|| runtime(format!("paper `{p}` is neither a4 nor letter")))?,
+            ),
+        };
+        Ok(Rendered {
+            metadata: Metadata {
+                title: take("title"),
+                author: take("author"),
+                subject: take("subject"),
+                date: take("date"),
+                language: take("locale"),
+            },
+            theme: take("theme"),
+            paper,
+            markdown,
+        })
+    }
+
+    fn render_to_string(&self, name: &str, context: &Context) -> Result<String, TemplateError> {
+        let mut out = LimitedWriter::default();
+        match self.tera.render_to(name, context, &mut out) {
+            Ok(()) => String::from_utf8(out.buffer).map_err(|e| TemplateError::Runtime {
+                template: name.to_owned(),
+                message: e.to_string(),
+            }),
+            Err(e) => {
+                let message = match out.stopped {
+                    Some(reason) => {
+                        return Err(TemplateError::Limit {
+                            template: name.to_owned(),
+                            message: reason,
+                        });
+                    }
+                    None => chain(&e),
+                };
+                let limited =
+                    message.contains(&time_message()) || message.contains("`range` may produce");
+                Err(if limited {
+                    TemplateError::Limit {
+                        template: name.to_owned(),
+                        message,
+                    }
+                } else {
+                    TemplateError::Runtime {
+                        template: name.to_owned(),
+                        message,
+                    }
+                })
+            }
+        }
+    }
+
+    /// Refuses a template that includes itself, directly or through others.
+    fn check_include_cycles(&self, start: &str) -> Result<(), TemplateError> {
+        let mut path = vec![start.to_owned()];
+        if let Some(cycle) = self.find_cycle(&mut path) {
+            return Err(TemplateError::Limit {
+                template: start.to_owned(),
+                message: format!("includes form a cycle: {}", cycle.join(" → ")),
+            });
+        }
+        Ok(())
+    }
+
+    fn find_cycle(&self, path: &mut Vec<String>) -> Option<Vec<String>> {
+        let current = path.last()?.clone();
+        let template = self.tera.templates.get(&current)?;
+        let mut included = Vec::new();
+        visit(&template.ast, &mut |node| {
+            if let Node::Include(_, names, _) = node {
+                included.extend(names.iter().cloned());
+            }
+        });
+        for next in included {
+            if path.contains(&next) {
+                let mut cycle = path.clone();
+                cycle.push(next);
+                return Some(cycle);
+            }
+            path.push(next);
+            if let Some(cycle) = self.find_cycle(path) {
+                return Some(cycle);
+            }
+            path.pop();
+        }
+        None
+    }
+}
+
+/// Sets up this thread's budget for one render and clears it after.
+struct BudgetGuard;
+
+impl BudgetGuard {
+    fn start() -> BudgetGuard {
+        BUDGET.with(|b| {
+            *b.borrow_mut() = Some(Budget {
+                started: Instant::now(),
+                range_items: 0,
+                locale: DEFAULT_LOCALE.to_owned(),
+            })
+        });
+        BudgetGuard
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        BUDGET.with(|b| *b.borrow_mut() = None);
+    }
+}
+
+/// Output that stops the render when it grows too large or too slow.
+#[derive(Default)]
+struct LimitedWriter {
+    buffer: Vec<u8>,
+    stopped: Option<String>,
+}
+
+impl Write for LimitedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let over_time = BUDGET.with(|b| {
+            b.borrow()
+                .as_ref()
+                .is_some_and(|budget| budget.started.elapsed() > MAX_RENDER_TIME)
+        });
+        let reason = if self.buffer.len() + bytes.len() > MAX_OUTPUT_BYTES {
+            Some(format!(
+                "the template's output passed {MAX_OUTPUT_BYTES} bytes and was stopped"
+            ))
+        } else if over_time {
+            Some(time_message())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.stopped = Some(reason.clone());
+            return Err(std::io::Error::other(reason));
+        }
+        self.buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every message of an error and its causes, without tera's wrappers that
+/// only repeat the template's or the function's name.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(error) = next {
+        let text = error.to_string();
+        let wrapper = text.starts_with("Failed to render ")
+            || text.starts_with("Failed to parse ")
+            || (text.starts_with("Function call '") && text.ends_with("' failed"));
+        if !wrapper && !parts.contains(&text) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    parts.join(": ")
+}
+
+/// A parse failure as template, line, column and what was expected.
+fn syntax_error(template: &str, e: &tera::Error) -> TemplateError {
+    let text = chain(e);
+    // pest reports the position as ` --> LINE:COLUMN`.
+    let (line, column) = text
+        .split("--> ")
+        .nth(1)
+        .and_then(|rest| {
+            let position: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == ':')
+                .collect();
+            let (l, c) = position.split_once(':')?;
+            Some((l.parse().ok()?, c.parse().ok()?))
+        })
+        .unwrap_or((1, 1));
+    let message = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("= "))
+        .map(|l| l.trim_start_matches("= ").to_owned())
+        .unwrap_or_else(|| text.lines().next().unwrap_or_default().to_owned());
+    TemplateError::Syntax {
+        template: template.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Refuses sources whose `{% %}` blocks or brackets nest so deeply that
+/// parsing them could exhaust the stack.
+fn check_nesting(template: &str, source: &str) -> Result<(), TemplateError> {
+    const OPENING: [&str; 5] = ["for", "if", "block", "filter", "macro"];
+    let mut depth = 0usize;
+    let mut rest = source;
+    while let Some(start) = rest.find("{%") {
+        let after = &rest[start + 2..];
+        let end = after.find("%}").unwrap_or(after.len());
+        let tag = after[..end].trim_start_matches(['-', ' ', '\t', '\n', '\r']);
+        let word = tag.split_whitespace().next().unwrap_or_default();
+        if OPENING.contains(&word) {
+            depth += 1;
+            if depth > MAX_BLOCK_NESTING {
+                return Err(nesting_error(template, source, rest, start));
+            }
+        } else if word.starts_with("end") {
+            depth = depth.saturating_sub(1);
+        }
+        rest = &after[end..];
+    }
+    let mut brackets = 0usize;
+    for (i, c) in source.char_indices() {
+        match c {
+            '(' | '[' => {
+                brackets += 1;
+                if brackets > 4 * MAX_BLOCK_NESTING {
+                    return Err(nesting_error(template, source, &source[i..], 0));
+                }
+            }
+            ')' | ']' => brackets = brackets.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn nesting_error(template: &str, source: &str, rest: &str, offset: usize) -> TemplateError {
+    let at = source.len() - rest.len() + offset;
+    let line = source[..at].matches('\n').count() + 1;
+    let column = source[..at]
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.chars().count())
+        + 1;
+    TemplateError::Syntax {
+        template: template.to_owned(),
+        line,
+        column,
+        message: format!("blocks or brackets nest deeper than {MAX_BLOCK_NESTING} levels"),
+    }
+}
+
+/// Refuses what the sandbox does not allow: macros (they can recurse
+/// without end) and loops nested too deeply.
+fn check_ast(template: &str, ast: &[Node]) -> Result<(), TemplateError> {
+    let limit = |message: String| TemplateError::Limit {
+        template: template.to_owned(),
+        message,
+    };
+    let mut problem = None;
+    visit(ast, &mut |node| {
+        if problem.is_none() && matches!(node, Node::MacroDefinition(..) | Node::ImportMacro(..)) {
+            problem = Some(
+                "macros are not available in document templates; include another template instead"
+                    .to_owned(),
+            );
+        }
+    });
+    if let Some(p) = problem {
+        return Err(limit(p));
+    }
+    if loop_depth(ast) > MAX_LOOP_NESTING {
+        return Err(limit(format!(
+            "`for` loops nest deeper than {MAX_LOOP_NESTING} levels"
+        )));
+    }
+    Ok(())
+}
+
+/// Calls `f` on every node, depth first.
+fn visit(nodes: &[Node], f: &mut impl FnMut(&Node)) {
+    for node in nodes {
+        f(node);
+        for body in children(node) {
+            visit(body, f);
+        }
+    }
+}
+
+fn children(node: &Node) -> Vec<&Vec<Node>> {
+    match node {
+        Node::MacroDefinition(_, m, _) => vec![&m.body],
+        Node::FilterSection(_, s, _) => vec![&s.body],
+        Node::Block(_, b, _) => vec![&b.body],
+        Node::Forloop(_, f, _) => {
+            let mut bodies = vec![&f.body];
+            bodies.extend(f.empty_body.as_ref());
+            bodies
+        }
+        Node::If(i, _) => {
+            let mut bodies: Vec<&Vec<Node>> = i.conditions.iter().map(|(_, _, b)| b).collect();
+            bodies.extend(i.otherwise.as_ref().map(|(_, b)| b));
+            bodies
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn loop_depth(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .map(|node| {
+            let inner = children(node)
+                .into_iter()
+                .map(|b| loop_depth(b))
+                .max()
+                .unwrap_or(0);
+            inner + usize::from(matches!(node, Node::Forloop(..)))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn number_arg(
+    args: &HashMap<String, Value>,
+    function: &str,
+    name: &str,
+    default: Option<i64>,
+) -> tera::Result<i64> {
+    match args.get(name) {
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| {
+            tera::Error::msg(format!("`{function}`: `{name}` must be a whole number"))
+        }),
+        Some(other) => Err(tera::Error::msg(format!(
+            "`{function}`: `{name}` must be a whole number, not {other}"
+        ))),
+        None => default.ok_or_else(|| tera::Error::msg(format!("`{function}` needs `{name}`"))),
+    }
+}
+
+/// `range(end=N, start=0, step_by=1)`, within the render's budget.
+fn range(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let start = number_arg(args, "range", "start", Some(0))?;
+    let end = number_arg(args, "range", "end", None)?;
+    let step = number_arg(args, "range", "step_by", Some(1))?;
+    if step < 1 {
+        return Err(tera::Error::msg("`range`: `step_by` must be at least 1"));
+    }
+    let count = if end > start {
+        ((end - start - 1) / step + 1) as u64
+    } else {
+        0
+    };
+    with_budget(|budget| {
+        let total = budget.range_items as u64 + count;
+        if total > MAX_RANGE_ITEMS as u64 {
+            return Err(tera::Error::msg(format!(
+                "`range` may produce at most {MAX_RANGE_ITEMS} numbers in one document; this asks for {total}"
+            )));
+        }
+        budget.range_items = total as usize;
+        Ok(Value::from(
+            (0..count as i64)
+                .map(|i| start + i * step)
+                .collect::<Vec<i64>>(),
+        ))
+    })
+}
+
+fn string_arg(
+    args: &HashMap<String, Value>,
+    function: &str,
+    name: &str,
+) -> tera::Result<Option<String>> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(tera::Error::msg(format!(
+            "`{function}`: `{name}` must be text, not {other}"
+        ))),
+    }
+}
+
+fn locale_arg(args: &HashMap<String, Value>, function: &str) -> tera::Result<String> {
+    match string_arg(args, function, "locale")? {
+        Some(locale) => Ok(locale),
+        None => with_budget(|b| Ok(b.locale.clone())),
+    }
+}
+
+/// `money(amount=…, currency="EUR", locale="de")`.
+fn money(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let amount = match args.get("amount") {
+        Some(Value::String(s)) => Decimal::from_str(s.trim())
+            .map_err(|_| tera::Error::msg(format!("`money`: amount `{s}` is not a number")))?,
+        // JSON numbers go through their text, so 0.1 stays 0.1.
+        Some(Value::Number(n)) => Decimal::from_str(&n.to_string())
+            .or_else(|_| Decimal::from_scientific(&n.to_string()))
+            .map_err(|_| tera::Error::msg(format!("`money`: amount {n} is out of range")))?,
+        None | Some(Value::Null) => return Err(tera::Error::msg("`money`: the amount is missing")),
+        Some(other) => {
+            return Err(tera::Error::msg(format!(
+                "`money`: amount must be a number, not {other}"
+            )));
+        }
+    };
+    let Some(currency) = string_arg(args, "money", "currency")? else {
+        return Err(tera::Error::msg("`money`: the currency is missing"));
+    };
+    let locale = locale_arg(args, "money")?;
+    format::money(amount, &currency, &locale)
+        .map(Value::String)
+        .map_err(|e| tera::Error::msg(format!("`money`: {e}")))
+}
+
+/// `date(value=…, format="long", locale="de")`.
+fn date(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(value) = string_arg(args, "date", "value")? else {
+        return Err(tera::Error::msg("`date`: the value is missing"));
+    };
+    let format = string_arg(args, "date", "format")?.unwrap_or_else(|| "long".to_owned());
+    let locale = locale_arg(args, "date")?;
+    let day = format::parse_date(&value).map_err(|e| tera::Error::msg(format!("`date`: {e}")))?;
+    format::date(day, &format, &locale)
+        .map(Value::String)
+        .map_err(|e| tera::Error::msg(format!("`date`: {e}")))
+}
+
+/// Reads Markdown that is not a template: only its front matter is taken
+/// apart, and nothing in it is evaluated.
+pub fn plain(name: &str, source: &str) -> Result<Rendered, TemplateError> {
+    let split = front_matter::split(source).map_err(|source| TemplateError::FrontMatter {
+        template: name.to_owned(),
+        source,
+    })?;
+    let take = |key: &str| {
+        split
+            .fields
+            .get(key)
+            .map(|(v, _)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let paper = match take("paper") {
+        None => None,
+        Some(p) => Some(Paper::parse(&p).ok_or_else(|| TemplateError::Runtime {
+            template: name.to_owned(),
+            message: format!("paper `{p}` is neither a4 nor letter"),
+        })?),
+    };
+    Ok(Rendered {
+        metadata: Metadata {
+            title: take("title"),
+            author: take("author"),
+            subject: take("subject"),
+            date: take("date"),
+            language: take("locale"),
+        },
+        theme: take("theme"),
+        paper,
+        markdown: split.body,
+    })
+}
