@@ -67,6 +67,14 @@ impl Asset {
         if size.width > MAX_ASSET_PIXELS || size.height > MAX_ASSET_PIXELS {
             return Err(AssetError::TooManyPixels(size.width, size.height));
         }
+        // Decoded once in full: a truncated or corrupt file is refused here,
+        // not discovered by a renderer.
+        let image_format = match format {
+            ImageFormat::Png => image::ImageFormat::Png,
+            ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        };
+        image::load_from_memory_with_format(&bytes, image_format)
+            .map_err(|e| AssetError::Damaged(e.to_string()))?;
         Ok(Asset {
             format,
             width_px: size.width,

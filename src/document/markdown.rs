@@ -24,6 +24,9 @@ use pulldown_cmark::{
 
 use super::model::*;
 
+/// Written by the template escape for a line break inside a value.
+pub const LINE_SEPARATOR: char = '\u{2028}';
+
 /// Containers nested deeper than this are flattened into their parent, so
 /// no input can exhaust the stack of the reader or of a renderer.
 pub const MAX_DEPTH: usize = 24;
@@ -50,6 +53,7 @@ pub fn read(markdown: &str, metadata: Metadata) -> Read {
     for event in Parser::new_ext(markdown, options()) {
         reader.event(event);
     }
+    reader.close_open_directives(true);
     while reader.stack.len() > 1 {
         reader.close_top();
     }
@@ -96,6 +100,22 @@ enum Node {
     Strike,
     Link(Option<String>),
     Image { source: String, title: String },
+}
+
+impl Node {
+    fn is_inline(&self) -> bool {
+        matches!(
+            self,
+            Node::Paragraph
+                | Node::Heading(_)
+                | Node::Cell
+                | Node::Emphasis
+                | Node::Strong
+                | Node::Strike
+                | Node::Link(_)
+                | Node::Image { .. }
+        )
+    }
 }
 
 #[derive(Debug, Default)]
@@ -146,17 +166,7 @@ impl Frame {
     }
 
     fn is_inline(&self) -> bool {
-        matches!(
-            self.node,
-            Node::Paragraph
-                | Node::Heading(_)
-                | Node::Cell
-                | Node::Emphasis
-                | Node::Strong
-                | Node::Strike
-                | Node::Link(_)
-                | Node::Image { .. }
-        )
+        self.node.is_inline()
     }
 
     /// The blocks, with loose text (a tight list item's) as a paragraph.
@@ -311,8 +321,9 @@ impl Reader {
                 return;
             }
         };
-        // Block content ends any loose text before it.
-        if !matches!(node, Node::Cell) && !self.top().is_inline() {
+        // A block ends the loose text before it (a tight list item's);
+        // inline formatting continues it.
+        if !node.is_inline() && !self.top().is_inline() {
             self.top().flush_inlines();
         }
         self.push(node);
@@ -330,6 +341,8 @@ impl Reader {
             TagEnd::TableHead => {
                 if let Some(Node::Table(t)) = self.stack.last_mut().map(|f| &mut f.node) {
                     let cells = std::mem::take(&mut t.row);
+                    // A style mark in the header row means nothing.
+                    t.style = RowStyle::Normal;
                     t.header = Some(Row {
                         style: RowStyle::Normal,
                         cells,
@@ -347,17 +360,29 @@ impl Reader {
             }
             _ => {}
         }
-        // Directive containers left open inside this element end with it.
+        self.close_open_directives(false);
+        if self.stack.len() > 1 {
+            self.close_top();
+        }
+    }
+
+    /// Closes, with a warning, directive containers left open at the end
+    /// of the element that is ending, or of the input (`at_end`).
+    fn close_open_directives(&mut self, at_end: bool) {
         while self.stack.len() > 1 && matches!(self.top().node, Node::Keep | Node::Signature) {
             let name = if matches!(self.top().node, Node::Keep) {
                 "keep"
             } else {
                 "signature"
             };
-            self.warnings.push(format!("`<!-- {name} -->` is not closed where it was opened; closed at the end of the enclosing element"));
-            self.close_top();
-        }
-        if self.stack.len() > 1 {
+            let where_ = if at_end {
+                "the end of the document"
+            } else {
+                "the end of the enclosing element"
+            };
+            self.warnings.push(format!(
+                "`<!-- {name} -->` is not closed where it was opened; closed at {where_}"
+            ));
             self.close_top();
         }
     }
@@ -394,7 +419,15 @@ impl Reader {
                 });
             }
             Node::List(start) => {
-                let items = std::mem::take(&mut frame.items);
+                let mut items = std::mem::take(&mut frame.items);
+                // Content of items flattened past the depth limit.
+                let loose = frame.take_blocks();
+                if !loose.is_empty() {
+                    items.push(ListItem {
+                        checked: None,
+                        blocks: loose,
+                    });
+                }
                 self.top().push_block(Block::List(List { start, items }));
             }
             Node::Item => {
@@ -435,7 +468,12 @@ impl Reader {
             }
             Node::Table(table) => {
                 let table = self.finish_table(*table);
+                // Content of cells flattened past the depth limit.
+                let loose = frame.take_blocks();
                 self.top().push_block(Block::Table(table));
+                for block in loose {
+                    self.top().push_block(block);
+                }
             }
             Node::Code(language) => {
                 let mut text = std::mem::take(&mut frame.text);
@@ -519,7 +557,19 @@ impl Reader {
         let top = self.top();
         match top.node {
             Node::Code(_) | Node::Html => top.text.push_str(text),
-            _ => top.inlines.push(Inline::text(text)),
+            _ => {
+                // A line separator (how the template escape writes a line
+                // break inside a value) is a line break that cannot end a
+                // block or a table row.
+                for (i, part) in text.split(LINE_SEPARATOR).enumerate() {
+                    if i > 0 {
+                        top.inlines.push(Inline::LineBreak);
+                    }
+                    if !part.is_empty() {
+                        top.inlines.push(Inline::text(part));
+                    }
+                }
+            }
         }
     }
 

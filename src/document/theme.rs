@@ -17,6 +17,9 @@ pub struct Theme {
     pub fonts: Fonts,
     /// The body text size in points; headings scale from it.
     pub base_size_pt: f32,
+    /// Paragraphs set flush on both sides rather than ragged right.
+    #[serde(default)]
+    pub justify: bool,
     pub colors: Colors,
     /// The asset drawn at the top of the first page.
     pub logo: Option<String>,
@@ -71,7 +74,7 @@ pub struct Margins {
 
 /// The font families; every renderer has a face of each for every script
 /// it supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     Sans,

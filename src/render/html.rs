@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 
 use super::{Output, RenderError, image_of};
-use crate::document::theme::{Family, PageFields, Paper, fill_fields};
+use crate::document::theme::{Family, PageFields, Paper, Rgb, fill_fields};
 use crate::document::{
     Align, Assets, Block, Document, Image, Inline, Length, List, RowStyle, Table, Theme,
 };
@@ -347,6 +347,13 @@ fn data_uri(asset: &crate::document::Asset) -> String {
     )
 }
 
+/// A theme colour as CSS; anything but `#rrggbb` is black, so no theme can
+/// put text of its own into the stylesheet.
+fn css_color(text: &str) -> String {
+    let Rgb(r, g, b) = Rgb::parse(text).unwrap_or(Rgb(0, 0, 0));
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 fn font_stack(family: Family) -> &'static str {
     match family {
         Family::Sans => "\"DejaVu Sans\", \"Helvetica Neue\", Arial, sans-serif",
@@ -456,15 +463,15 @@ img {{ max-width: 100%; }}
   size: {size};
   margin: {top}mm {right}mm {bottom}mm {left}mm;
 ",
-        text = c.text,
+        text = css_color(&c.text),
         body = font_stack(theme.fonts.body),
         heading = font_stack(theme.fonts.heading),
-        heading_color = c.heading,
+        heading_color = css_color(&c.heading),
         mono = font_stack(theme.fonts.code),
-        accent = c.accent,
-        on_accent = c.on_accent,
-        muted = c.muted,
-        shade = c.shade,
+        accent = css_color(&c.accent),
+        on_accent = css_color(&c.on_accent),
+        muted = css_color(&c.muted),
+        shade = css_color(&c.shade),
         top = m.top,
         right = m.right,
         bottom = m.bottom,
@@ -479,7 +486,7 @@ img {{ max-width: 100%; }}
                 css,
                 "  @{area} {{ content: {}; color: {}; font-family: {}; font-size: 8pt; }}",
                 margin_content(text, doc),
-                c.muted,
+                css_color(&c.muted),
                 font_stack(theme.fonts.body)
             );
         }

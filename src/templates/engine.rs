@@ -34,6 +34,8 @@ pub const MAX_RANGE_ITEMS: usize = 10_000;
 pub const MAX_BLOCK_NESTING: usize = 12;
 /// How deeply `for` loops may nest.
 pub const MAX_LOOP_NESTING: usize = 3;
+/// The most steps all loops of one render may take.
+pub const MAX_LOOP_STEPS: usize = 100_000;
 /// How long one render may run.
 pub const MAX_RENDER_TIME: Duration = Duration::from_secs(1);
 
@@ -86,7 +88,18 @@ pub struct Engine {
 struct Budget {
     started: Instant,
     range_items: usize,
+    loop_steps: usize,
     locale: String,
+    /// The limit that stopped the render, if one did.
+    tripped: Option<String>,
+}
+
+impl Budget {
+    /// Records that a limit stopped the render, for the error it becomes.
+    fn trip(&mut self, message: String) -> tera::Error {
+        self.tripped = Some(message.clone());
+        tera::Error::msg(message)
+    }
 }
 
 thread_local! {
@@ -97,7 +110,7 @@ fn with_budget<T>(f: impl FnOnce(&mut Budget) -> tera::Result<T>) -> tera::Resul
     BUDGET.with(|b| match b.borrow_mut().as_mut() {
         Some(budget) => {
             if budget.started.elapsed() > MAX_RENDER_TIME {
-                return Err(tera::Error::msg(time_message()));
+                return Err(budget.trip(time_message()));
             }
             f(budget)
         }
@@ -136,6 +149,7 @@ impl Engine {
             },
         );
         tera.register_function("range", range);
+        tera.register_function(TICK, tick);
         tera.register_function("money", money);
         tera.register_function("date", date);
         Engine {
@@ -170,10 +184,11 @@ impl Engine {
         check_nesting(&body_name, source)?;
         let mut fields = BTreeMap::new();
         let mut sources = vec![(body_name.clone(), split.body.clone())];
-        for (key, (value, line)) in &split.fields {
-            // Padded to its line, so errors point into the source.
+        for (key, field) in &split.fields {
+            // Padded to its place, so errors point into the source.
             let field_name = format!("{body_name} (front matter `{key}`)");
-            sources.push((field_name.clone(), "\n".repeat(line - 1) + value));
+            let padded = "\n".repeat(field.line - 1) + &" ".repeat(field.column - 1) + &field.value;
+            sources.push((field_name.clone(), padded));
             fields.insert(key.clone(), field_name);
         }
         // Parsed apart first, so an error names this template and not the
@@ -182,6 +197,12 @@ impl Engine {
             let template = tera::Template::new(n, None, s).map_err(|e| syntax_error(n, &e))?;
             check_ast(n, &template.ast)?;
         }
+        // Every loop step checks the clock: instrumented after checking, so
+        // positions in errors are the author's.
+        let sources: Vec<(String, String)> = sources
+            .into_iter()
+            .map(|(n, s)| (n, instrument(&s)))
+            .collect();
         let names: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
         self.tera
             .add_raw_templates(sources)
@@ -259,27 +280,17 @@ impl Engine {
                 message: e.to_string(),
             }),
             Err(e) => {
-                let message = match out.stopped {
-                    Some(reason) => {
-                        return Err(TemplateError::Limit {
-                            template: name.to_owned(),
-                            message: reason,
-                        });
-                    }
-                    None => chain(&e),
-                };
-                let limited =
-                    message.contains(&time_message()) || message.contains("`range` may produce");
-                Err(if limited {
-                    TemplateError::Limit {
+                let tripped =
+                    BUDGET.with(|b| b.borrow_mut().as_mut().and_then(|b| b.tripped.take()));
+                Err(match tripped {
+                    Some(message) => TemplateError::Limit {
                         template: name.to_owned(),
                         message,
-                    }
-                } else {
-                    TemplateError::Runtime {
+                    },
+                    None => TemplateError::Runtime {
                         template: name.to_owned(),
-                        message,
-                    }
+                        message: chain(&e),
+                    },
                 })
             }
         }
@@ -331,6 +342,8 @@ impl BudgetGuard {
             *b.borrow_mut() = Some(Budget {
                 started: Instant::now(),
                 range_items: 0,
+                loop_steps: 0,
+                tripped: None,
                 locale: DEFAULT_LOCALE.to_owned(),
             })
         });
@@ -348,27 +361,25 @@ impl Drop for BudgetGuard {
 #[derive(Default)]
 struct LimitedWriter {
     buffer: Vec<u8>,
-    stopped: Option<String>,
 }
 
 impl Write for LimitedWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let over_time = BUDGET.with(|b| {
-            b.borrow()
-                .as_ref()
-                .is_some_and(|budget| budget.started.elapsed() > MAX_RENDER_TIME)
+        let full = self.buffer.len() + bytes.len() > MAX_OUTPUT_BYTES;
+        let tripped = BUDGET.with(|b| {
+            let mut b = b.borrow_mut();
+            let budget = b.as_mut()?;
+            let reason = if full {
+                format!("the template's output passed {MAX_OUTPUT_BYTES} bytes and was stopped")
+            } else if budget.started.elapsed() > MAX_RENDER_TIME {
+                time_message()
+            } else {
+                return None;
+            };
+            budget.tripped = Some(reason.clone());
+            Some(reason)
         });
-        let reason = if self.buffer.len() + bytes.len() > MAX_OUTPUT_BYTES {
-            Some(format!(
-                "the template's output passed {MAX_OUTPUT_BYTES} bytes and was stopped"
-            ))
-        } else if over_time {
-            Some(time_message())
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            self.stopped = Some(reason.clone());
+        if let Some(reason) = tripped {
             return Err(std::io::Error::other(reason));
         }
         self.buffer.extend_from_slice(bytes);
@@ -503,12 +514,143 @@ fn check_ast(template: &str, ast: &[Node]) -> Result<(), TemplateError> {
     if let Some(p) = problem {
         return Err(limit(p));
     }
+    if let Some(key) = self_growing(ast) {
+        return Err(limit(format!(
+            "`{key}` is set from itself more than once inside a loop, so it could grow without bound"
+        )));
+    }
     if loop_depth(ast) > MAX_LOOP_NESTING {
         return Err(limit(format!(
             "`for` loops nest deeper than {MAX_LOOP_NESTING} levels"
         )));
     }
     Ok(())
+}
+
+/// The function every loop step calls (see [`instrument`]).
+const TICK: &str = "__dealdraft_loop_step";
+
+/// Checks the render's clock and loop budget; writes nothing.
+fn tick(_: &HashMap<String, Value>) -> tera::Result<Value> {
+    with_budget(|budget| {
+        budget.loop_steps += 1;
+        if budget.loop_steps > MAX_LOOP_STEPS {
+            return Err(budget.trip(format!(
+                "loops may take at most {MAX_LOOP_STEPS} steps in one document"
+            )));
+        }
+        Ok(Value::String(String::new()))
+    })
+}
+
+/// `source` with a call of [`tick`] at the start of every `for` loop's
+/// body, so a loop that writes nothing and calls nothing still stops on
+/// time. Raw sections and comments are left as they are.
+fn instrument(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut rest = source;
+    let mut raw = false;
+    loop {
+        let next = [rest.find("{%"), rest.find("{#")]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(start) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        if after.starts_with("{#") {
+            let end = after.find("#}").map_or(after.len(), |i| i + 2);
+            out.push_str(&after[..end]);
+            rest = &after[end..];
+            continue;
+        }
+        let end = after.find("%}").map_or(after.len(), |i| i + 2);
+        let tag = &after[..end];
+        out.push_str(tag);
+        rest = &after[end..];
+        let word = tag[2..]
+            .trim_start_matches(['-', ' ', '\t', '\n', '\r'])
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        match word {
+            "raw" => raw = true,
+            "endraw" => raw = false,
+            "for" if !raw => {
+                // Keep the tag's whitespace control for what follows it.
+                let close = if tag.ends_with("-%}") { "-}}" } else { "}}" };
+                out.push_str(&format!("{{{{ {TICK}() {close}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A variable set inside a loop from an expression that uses one such
+/// variable twice (`s ~ s`, `a | concat(with=a)`): it could double at
+/// every step and exhaust memory before the clock stops it.
+fn self_growing(ast: &[Node]) -> Option<String> {
+    let mut sets = Vec::new();
+    collect_loop_sets(ast, false, &mut sets);
+    let targets: Vec<&str> = sets.iter().map(|s| s.key.as_str()).collect();
+    sets.iter().find_map(|set| {
+        targets
+            .iter()
+            .find(|t| mentions(&set.value, t) >= 2)
+            .map(|t| (*t).to_owned())
+    })
+}
+
+fn collect_loop_sets(nodes: &[Node], in_loop: bool, out: &mut Vec<tera::ast::Set>) {
+    for node in nodes {
+        if let Node::Set(_, set) = node
+            && in_loop
+        {
+            out.push(set.clone());
+        }
+        let inner = in_loop || matches!(node, Node::Forloop(..));
+        for body in children(node) {
+            collect_loop_sets(body, inner, out);
+        }
+    }
+}
+
+/// How often `expr` refers to the variable `key`.
+fn mentions(expr: &tera::ast::Expr, key: &str) -> usize {
+    let in_filters: usize = expr
+        .filters
+        .iter()
+        .flat_map(|f| f.args.values())
+        .map(|e| mentions(e, key))
+        .sum();
+    mentions_value(&expr.val, key) + in_filters
+}
+
+fn mentions_value(value: &tera::ast::ExprVal, key: &str) -> usize {
+    use tera::ast::ExprVal;
+    let is_key = |name: &str| {
+        name == key
+            || name
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+    };
+    match value {
+        ExprVal::Ident(name) => usize::from(is_key(name)),
+        ExprVal::Math(m) => mentions(&m.lhs, key) + mentions(&m.rhs, key),
+        ExprVal::Logic(l) => mentions(&l.lhs, key) + mentions(&l.rhs, key),
+        ExprVal::In(i) => mentions(&i.lhs, key) + mentions(&i.rhs, key),
+        ExprVal::Test(t) => {
+            usize::from(is_key(&t.ident)) + t.args.iter().map(|e| mentions(e, key)).sum::<usize>()
+        }
+        ExprVal::FunctionCall(f) => f.args.values().map(|e| mentions(e, key)).sum(),
+        ExprVal::MacroCall(m) => m.args.values().map(|e| mentions(e, key)).sum(),
+        ExprVal::Array(items) => items.iter().map(|e| mentions(e, key)).sum(),
+        ExprVal::StringConcat(c) => c.values.iter().map(|v| mentions_value(v, key)).sum(),
+        ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_) => 0,
+    }
 }
 
 /// Calls `f` on every node, depth first.
@@ -580,15 +722,16 @@ fn range(args: &HashMap<String, Value>) -> tera::Result<Value> {
     if step < 1 {
         return Err(tera::Error::msg("`range`: `step_by` must be at least 1"));
     }
+    // In i128, so no pair of i64 bounds overflows.
     let count = if end > start {
-        ((end - start - 1) / step + 1) as u64
+        ((i128::from(end) - i128::from(start) - 1) / i128::from(step) + 1) as u128
     } else {
         0
     };
     with_budget(|budget| {
-        let total = budget.range_items as u64 + count;
-        if total > MAX_RANGE_ITEMS as u64 {
-            return Err(tera::Error::msg(format!(
+        let total = budget.range_items as u128 + count;
+        if total > MAX_RANGE_ITEMS as u128 {
+            return Err(budget.trip(format!(
                 "`range` may produce at most {MAX_RANGE_ITEMS} numbers in one document; this asks for {total}"
             )));
         }
@@ -671,7 +814,7 @@ pub fn plain(name: &str, source: &str) -> Result<Rendered, TemplateError> {
         split
             .fields
             .get(key)
-            .map(|(v, _)| v.clone())
+            .map(|f| f.value.clone())
             .filter(|v| !v.is_empty())
     };
     let paper = match take("paper") {

@@ -354,7 +354,15 @@ pub fn date(date: NaiveDate, format: &str, locale_tag: &str) -> Result<String, S
                     "`{pattern}` is neither long, medium, short, iso nor a valid strftime pattern"
                 ));
             }
-            date.format_with_items(items.into_iter()).to_string()
+            // A pattern asking for a time or a zone cannot be written from a
+            // date; chrono reports that as a formatting error.
+            let mut out = String::new();
+            std::fmt::Write::write_fmt(
+                &mut out,
+                format_args!("{}", date.format_with_items(items.into_iter())),
+            )
+            .map_err(|_| format!("`{pattern}` asks for more than a date has (a time or a zone)"))?;
+            out
         }
     })
 }
@@ -416,6 +424,11 @@ mod tests {
         assert_eq!(date(d, "iso", "fr").unwrap(), "2026-03-05");
         assert_eq!(date(d, "%d %b %Y", "en").unwrap(), "05 Mar 2026");
         assert!(date(d, "%Q", "en").is_err());
+        assert!(
+            date(d, "%H:%M", "en")
+                .unwrap_err()
+                .contains("more than a date")
+        );
         assert_eq!(
             parse_date("2026-11-23T23:30:00-02:00").unwrap(),
             NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()

@@ -21,11 +21,18 @@ pub const KEYS: [&str; 7] = [
     "title", "author", "subject", "date", "theme", "paper", "locale",
 ];
 
+/// A front matter value and where it starts in the source (1-based).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Field {
+    pub value: String,
+    pub line: usize,
+    pub column: usize,
+}
+
 /// A source split into its front matter and body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Split {
-    /// `key → (value, line number)`.
-    pub fields: BTreeMap<String, (String, usize)>,
+    pub fields: BTreeMap<String, Field>,
     /// The body, preceded by as many empty lines as the front matter took,
     /// so line numbers in errors match the source.
     pub body: String,
@@ -83,12 +90,22 @@ pub fn split(source: &str) -> Result<Split, FrontMatterError> {
                 message: format!("`{key}` is given twice"),
             });
         }
-        let value = value.trim();
-        let value = value
+        let trimmed = value.trim();
+        let unquoted = trimmed
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        fields.insert(key.to_owned(), (value.to_owned(), line_no));
+            .unwrap_or(trimmed);
+        // Where the value starts: after the colon, the spaces and a quote.
+        let offset = text.len() - value.len()
+            + (value.len() - value.trim_start().len())
+            + usize::from(unquoted.len() != trimmed.len());
+        let column = text[..offset].chars().count() + 1;
+        let field = Field {
+            value: unquoted.to_owned(),
+            line: line_no,
+            column,
+        };
+        fields.insert(key.to_owned(), field);
     }
     Err(FrontMatterError {
         line: 1,
@@ -104,8 +121,13 @@ mod tests {
     fn front_matter_is_split_and_line_numbers_kept() {
         let s = split("---\ntitle: \"Offer: {{ x }}\"\n# a comment\ntheme: modern\n---\n# Body\n")
             .unwrap();
-        assert_eq!(s.fields["title"], ("Offer: {{ x }}".to_owned(), 2));
-        assert_eq!(s.fields["theme"].0, "modern");
+        let title = &s.fields["title"];
+        assert_eq!(
+            (title.value.as_str(), title.line, title.column),
+            ("Offer: {{ x }}", 2, 9)
+        );
+        assert_eq!(s.fields["theme"].value, "modern");
+        assert_eq!(s.fields["theme"].column, 8);
         assert_eq!(s.body, "\n\n\n\n\n# Body\n");
     }
 
