@@ -60,7 +60,7 @@ struct RenderArgs {
     /// classic or modern; default: the front matter's `theme`, else classic.
     #[arg(long)]
     theme: Option<String>,
-    /// html.
+    /// html or pdf.
     #[arg(long)]
     format: String,
     /// Where to write; `-` writes to standard output.
@@ -191,8 +191,12 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
 }
 
 fn render(args: RenderArgs) -> anyhow::Result<()> {
-    let format = Format::parse(&args.format)
-        .with_context(|| format!("unknown --format `{}`; the formats are: html", args.format))?;
+    let format = Format::parse(&args.format).with_context(|| {
+        format!(
+            "unknown --format `{}`; the formats are: html, pdf",
+            args.format
+        )
+    })?;
     let read = |path: &Path| -> anyhow::Result<String> {
         if path == Path::new("-") {
             let mut text = String::new();

@@ -62,6 +62,7 @@ pub fn run(job: Job<'_>) -> Result<Produced, PipelineError> {
     assets.extend(job.assets);
     let output = match job.format {
         Format::Html => render::html::html(&read.document, &theme, &assets, job.strict)?,
+        Format::Pdf => render::pdf::pdf(&read.document, &theme, &assets, job.strict)?,
     };
     let mut warnings = read.warnings;
     warnings.extend(output.warnings);

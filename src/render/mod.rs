@@ -3,6 +3,7 @@
 //! templates or the CRM.
 
 pub mod html;
+pub mod pdf;
 
 use crate::document::{Asset, Assets, Image};
 
@@ -11,12 +12,14 @@ use crate::document::{Asset, Assets, Image};
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Html,
+    Pdf,
 }
 
 impl Format {
     pub fn parse(text: &str) -> Option<Format> {
         match text.trim().to_ascii_lowercase().as_str() {
             "html" => Some(Format::Html),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -24,12 +27,14 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Html => "html",
+            Format::Pdf => "pdf",
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Html => "text/html; charset=utf-8",
+            Format::Pdf => "application/pdf",
         }
     }
 }
