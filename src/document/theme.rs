@@ -130,13 +130,36 @@ pub struct PageFields<'a> {
     pub date: &'a str,
 }
 
-/// `text` with `{title}`, `{page}`, `{pages}` and `{date}` filled in;
-/// other braces are left as they are.
+/// `text` with `{title}`, `{page}`, `{pages}` and `{date}` filled in, in
+/// one pass: braces that come in with a value are left as they are, and so
+/// are other braces.
 pub fn fill_fields(text: &str, fields: &PageFields<'_>) -> String {
-    text.replace("{title}", fields.title)
-        .replace("{page}", fields.page)
-        .replace("{pages}", fields.pages)
-        .replace("{date}", fields.date)
+    let mut out = String::with_capacity(text.len() + fields.title.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let value = [
+            ("{title}", fields.title),
+            ("{pages}", fields.pages),
+            ("{page}", fields.page),
+            ("{date}", fields.date),
+        ]
+        .into_iter()
+        .find(|(name, _)| after.starts_with(name));
+        match value {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &after[name.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Theme {

@@ -69,6 +69,9 @@ struct Layout<'a> {
     chunks: Vec<Chunk>,
     headers: Vec<Option<Chunk>>,
     page_break_pending: bool,
+    /// How many chunks still to come must stay with the one before (the
+    /// line after a heading).
+    keep_next: usize,
     content_width: f32,
     content_height: f32,
     colors: Colors,
@@ -108,6 +111,7 @@ pub fn layout(
         chunks: Vec::new(),
         headers: Vec::new(),
         page_break_pending: false,
+        keep_next: 0,
         content_width: (w_mm - m.left - m.right) * MM,
         content_height: (h_mm - m.top - m.bottom) * MM,
         colors: Colors {
@@ -150,6 +154,10 @@ impl Layout<'_> {
     fn push(&mut self, mut chunk: Chunk, frame: &Frame) {
         if std::mem::take(&mut self.page_break_pending) {
             chunk.break_before = true;
+        }
+        if self.keep_next > 0 {
+            chunk.keep_with_next = true;
+            self.keep_next -= 1;
         }
         // Decorations go under the chunk's own items.
         let mut items = Vec::with_capacity(chunk.items.len() + frame.decorations.len());
@@ -265,6 +273,9 @@ impl Layout<'_> {
                 if *level <= 3 {
                     self.chunks[first].outline = Some((*level, plain_text(content)));
                 }
+                // A heading stays with the next two lines: its own chunks
+                // keep with the first, and that with the second.
+                self.keep_next = 1;
             }
             Block::Paragraph { content } => {
                 let align = if self.theme.justify {
@@ -538,63 +549,86 @@ impl Layout<'_> {
         let col_w = (frame.width - gap * (columns as f32 - 1.0)) / columns as f32;
         let first = self.chunks.len();
         for row in parties.chunks(columns) {
-            let mut items = Vec::new();
-            let mut height: f32 = 0.0;
-            for (i, party) in row.iter().enumerate() {
-                let x = frame.x + i as f32 * (col_w + gap);
-                let sign_space = style.size * 3.0;
-                items.push(Item::Line {
-                    x1: x,
-                    y1: sign_space,
-                    x2: x + col_w,
-                    y2: sign_space,
-                    width: 0.7,
-                    color: self.colors.text,
-                });
-                let mut y = sign_space + 3.0;
-                let mut bold = style.clone();
-                bold.face.bold = true;
-                let mut date = style.clone();
-                date.color = self.colors.muted;
-                let rows = [
-                    (Some(&party.party), &bold),
-                    (party.name.as_ref(), &style),
-                    (party.title.as_ref(), &style),
-                    (Some(&"Date: ____________________".to_owned()), &date),
-                ];
-                for (text_line, line_style) in rows {
-                    let Some(text_line) = text_line else { continue };
-                    let inlines = [Inline::text(text_line.clone())];
-                    for line in text::lines(
-                        self.metrics,
-                        &inlines,
-                        line_style,
-                        self.colors.accent,
-                        col_w,
-                        Alignment::Left,
-                    ) {
+            let cells: Vec<Vec<Line>> = row
+                .iter()
+                .map(|party| self.signatory_lines(party, col_w, &style))
+                .collect();
+            // Parties side by side; a party longer than a page (which only
+            // very long text makes) continues on the next.
+            for (p, part) in split_tall(cells, self.content_height * 0.8)
+                .into_iter()
+                .enumerate()
+            {
+                let mut items = Vec::new();
+                let mut height: f32 = 0.0;
+                for (i, lines) in part.iter().enumerate() {
+                    let x = frame.x + i as f32 * (col_w + gap);
+                    let mut y = 0.0;
+                    for line in lines {
                         items.extend(line.items.iter().map(|it| it.shifted(x, y)));
                         y += line.height;
                     }
+                    height = height.max(y);
                 }
-                height = height.max(y);
+                self.push(
+                    Chunk {
+                        height,
+                        space_before: if p == 0 { style.size * 2.0 } else { 0.0 },
+                        items,
+                        keep_with_next: true,
+                        ..Chunk::default()
+                    },
+                    frame,
+                );
             }
-            self.push(
-                Chunk {
-                    height,
-                    space_before: style.size * 2.0,
-                    items,
-                    keep_with_next: true,
-                    ..Chunk::default()
-                },
-                frame,
-            );
         }
         if self.chunks.len() > first
             && let Some(last) = self.chunks.last_mut()
         {
             last.keep_with_next = false;
         }
+    }
+
+    /// One party's lines: the line to sign on, then party, name, title and
+    /// a date line.
+    fn signatory_lines(&self, party: &Signatory, width: f32, style: &Style) -> Vec<Line> {
+        let sign_space = style.size * 3.0;
+        let mut lines = vec![Line {
+            height: sign_space + 3.0,
+            items: vec![Item::Line {
+                x1: 0.0,
+                y1: sign_space,
+                x2: width,
+                y2: sign_space,
+                width: 0.7,
+                color: self.colors.text,
+            }],
+            width,
+        }];
+        let mut bold = style.clone();
+        bold.face.bold = true;
+        let mut date = style.clone();
+        date.color = self.colors.muted;
+        let date_line = "Date: ____________________".to_owned();
+        let rows = [
+            (Some(&party.party), &bold),
+            (party.name.as_ref(), style),
+            (party.title.as_ref(), style),
+            (Some(&date_line), &date),
+        ];
+        for (text_line, line_style) in rows {
+            let Some(text_line) = text_line else { continue };
+            let inlines = [Inline::text(text_line.clone())];
+            lines.extend(text::lines(
+                self.metrics,
+                &inlines,
+                line_style,
+                self.colors.accent,
+                width,
+                Alignment::Left,
+            ));
+        }
+        lines
     }
 
     fn callout(
@@ -1009,20 +1043,33 @@ impl Layout<'_> {
                 };
                 let filled = fill_fields(text_template, &fields);
                 let inlines = [Inline::text(filled)];
-                let lines = text::lines(
-                    self.metrics,
-                    &inlines,
-                    &style,
-                    self.colors.accent,
-                    self.content_width,
-                    Alignment::Center,
-                );
-                let Some(line) = lines.into_iter().next() else {
-                    continue;
+                // Smaller type for long text, so all of it fits the margin.
+                let room = (m.top.min(m.bottom) * MM - 4.0).max(8.0);
+                let mut size = style.size;
+                let lines = loop {
+                    let mut s = style.clone();
+                    s.size = size;
+                    let lines = text::lines(
+                        self.metrics,
+                        &inlines,
+                        &s,
+                        self.colors.accent,
+                        self.content_width,
+                        Alignment::Center,
+                    );
+                    let height: f32 = lines.iter().map(|l| l.height).sum();
+                    if height <= room || size <= 5.0 {
+                        break lines;
+                    }
+                    size -= 0.5;
                 };
-                let y = middle - line.height / 2.0;
-                page.items
-                    .extend(line.items.iter().map(|it| it.shifted(m.left * MM, y)));
+                let height: f32 = lines.iter().map(|l| l.height).sum();
+                let mut y = middle - height / 2.0;
+                for line in lines {
+                    page.items
+                        .extend(line.items.iter().map(|it| it.shifted(m.left * MM, y)));
+                    y += line.height;
+                }
             }
         }
     }

@@ -1,0 +1,111 @@
+//! The poppler command-line tools the PDF tests read files back with.
+//!
+//! On a machine without them a check is skipped with the reason printed;
+//! in CI (`CI=true`), where they are guaranteed, a missing tool fails the
+//! test instead.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether this run is CI's (`CI=true`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The tool `name` from `PATH`; `None` (after printing why the check is
+/// skipped) when it is missing, except in CI, where that fails the test.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| is_executable(candidate))
+    });
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "`{name}` is not installed, and with CI=true the PDF checks must run: install poppler-utils"
+        );
+        eprintln!("skipped: `{name}` is not installed (poppler-utils); this check needs it");
+    }
+    found
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file() || path.with_extension("exe").is_file()
+}
+
+/// Runs `tool` with `args`; its standard output, which must be UTF-8, on
+/// success.
+pub fn run(tool: &Path, args: &[&OsStr]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
+    assert!(
+        out.status.success(),
+        "{} {:?} failed with {:?}:\n{}",
+        tool.display(),
+        args,
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the tool writes UTF-8")
+}
+
+/// The text of pages `first` to `last` (1-based), `pdftotext`'s reading
+/// order.
+pub fn text(pdftotext: &Path, pdf: &Path, first: usize, last: usize) -> String {
+    let (first, last) = (first.to_string(), last.to_string());
+    run(
+        pdftotext,
+        &[
+            OsStr::new("-enc"),
+            OsStr::new("UTF-8"),
+            OsStr::new("-f"),
+            OsStr::new(&first),
+            OsStr::new("-l"),
+            OsStr::new(&last),
+            pdf.as_os_str(),
+            OsStr::new("-"),
+        ],
+    )
+}
+
+/// The whole file's text.
+pub fn all_text(pdftotext: &Path, pdf: &Path) -> String {
+    run(
+        pdftotext,
+        &[
+            OsStr::new("-enc"),
+            OsStr::new("UTF-8"),
+            pdf.as_os_str(),
+            OsStr::new("-"),
+        ],
+    )
+}
+
+/// The page count `pdfinfo` reports.
+pub fn page_count(pdfinfo: &Path, pdf: &Path) -> usize {
+    let info = run(pdfinfo, &[pdf.as_os_str()]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count in:\n{info}"))
+}
+
+/// Runs of whitespace as one space, so text can be compared across the
+/// line breaks and column gaps a tool puts in.
+pub fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
