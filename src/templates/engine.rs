@@ -250,26 +250,7 @@ impl Engine {
             front.insert(key.as_str(), value);
         }
         let markdown = self.render_to_string(&body_name, &context)?;
-        let take = |key: &str| front.get(key).filter(|v| !v.is_empty()).cloned();
-        let paper = match take("paper") {
-            None => None,
-            Some(p) => Some(
-                Paper::parse(&p)
-                    .ok_or_else(|| runtime(format!("paper `{p}` is neither a4 nor letter")))?,
-            ),
-        };
-        Ok(Rendered {
-            metadata: Metadata {
-                title: take("title"),
-                author: take("author"),
-                subject: take("subject"),
-                date: take("date"),
-                language: take("locale"),
-            },
-            theme: take("theme"),
-            paper,
-            markdown,
-        })
+        rendered(&body_name, markdown, |key| front.get(key).cloned())
     }
 
     fn render_to_string(&self, name: &str, context: &Context) -> Result<String, TemplateError> {
@@ -810,17 +791,22 @@ pub fn plain(name: &str, source: &str) -> Result<Rendered, TemplateError> {
         template: name.to_owned(),
         source,
     })?;
-    let take = |key: &str| {
-        split
-            .fields
-            .get(key)
-            .map(|f| f.value.clone())
-            .filter(|v| !v.is_empty())
-    };
+    rendered(name, split.body, |key| {
+        split.fields.get(key).map(|f| f.value.clone())
+    })
+}
+
+/// The result of a template from its Markdown and its front matter values.
+fn rendered(
+    template: &str,
+    markdown: String,
+    field: impl Fn(&str) -> Option<String>,
+) -> Result<Rendered, TemplateError> {
+    let take = |key: &str| field(key).filter(|v| !v.is_empty());
     let paper = match take("paper") {
         None => None,
         Some(p) => Some(Paper::parse(&p).ok_or_else(|| TemplateError::Runtime {
-            template: name.to_owned(),
+            template: template.to_owned(),
             message: format!("paper `{p}` is neither a4 nor letter"),
         })?),
     };
@@ -834,6 +820,6 @@ pub fn plain(name: &str, source: &str) -> Result<Rendered, TemplateError> {
         },
         theme: take("theme"),
         paper,
-        markdown: split.body,
+        markdown,
     })
 }

@@ -231,6 +231,32 @@ impl Layout<'_> {
         first
     }
 
+    fn text_lines(
+        &self,
+        inlines: &[Inline],
+        style: &Style,
+        width: f32,
+        align: Alignment,
+    ) -> Vec<Line> {
+        text::lines(
+            self.metrics,
+            inlines,
+            style,
+            self.colors.accent,
+            width,
+            align,
+        )
+    }
+
+    /// How the theme sets paragraphs.
+    fn paragraph_align(&self) -> Alignment {
+        if self.theme.justify {
+            Alignment::Justify
+        } else {
+            Alignment::Left
+        }
+    }
+
     fn paragraph_space(&self, frame: &Frame) -> f32 {
         self.theme.base_size_pt * frame.scale * 0.6
     }
@@ -261,14 +287,7 @@ impl Layout<'_> {
                 };
                 style.size *= factor;
                 style.color = self.colors.heading;
-                let lines = text::lines(
-                    self.metrics,
-                    content,
-                    &style,
-                    self.colors.accent,
-                    frame.width,
-                    Alignment::Left,
-                );
+                let lines = self.text_lines(content, &style, frame.width, Alignment::Left);
                 let first = self.push_lines(lines, frame, style.size * 0.8, true);
                 if *level <= 3 {
                     self.chunks[first].outline = Some((*level, plain_text(content)));
@@ -278,20 +297,9 @@ impl Layout<'_> {
                 self.keep_next = 1;
             }
             Block::Paragraph { content } => {
-                let align = if self.theme.justify {
-                    Alignment::Justify
-                } else {
-                    Alignment::Left
-                };
+                let align = self.paragraph_align();
                 let style = self.base_style(frame);
-                let lines = text::lines(
-                    self.metrics,
-                    content,
-                    &style,
-                    self.colors.accent,
-                    frame.width,
-                    align,
-                );
+                let lines = self.text_lines(content, &style, frame.width, align);
                 self.push_lines(lines, frame, space, false);
             }
             Block::List(list) => self.list(list, frame, 0)?,
@@ -374,19 +382,8 @@ impl Layout<'_> {
                     // An item's first paragraph follows the marker without
                     // extra space; later ones are spaced as paragraphs.
                     Block::Paragraph { content } if i == 0 => {
-                        let align = if self.theme.justify {
-                            Alignment::Justify
-                        } else {
-                            Alignment::Left
-                        };
-                        let lines = text::lines(
-                            self.metrics,
-                            content,
-                            &style,
-                            self.colors.accent,
-                            inner.width,
-                            align,
-                        );
+                        let align = self.paragraph_align();
+                        let lines = self.text_lines(content, &style, inner.width, align);
                         self.push_lines(lines, &inner, style.size * 0.25, false);
                     }
                     other => self.block(other, &inner)?,
@@ -429,14 +426,7 @@ impl Layout<'_> {
             .split('\n')
             .flat_map(|line| {
                 let inlines = [Inline::text(line.replace('\t', "    "))];
-                text::lines(
-                    self.metrics,
-                    &inlines,
-                    &style,
-                    self.colors.accent,
-                    frame.width - 2.0 * pad,
-                    Alignment::Left,
-                )
+                self.text_lines(&inlines, &style, frame.width - 2.0 * pad, Alignment::Left)
             })
             .collect();
         let n = lines.len();
@@ -499,14 +489,7 @@ impl Layout<'_> {
             style.face.italic = true;
             style.color = self.colors.muted;
             let inlines = [Inline::text(format!("[{}]", image.alt))];
-            let lines = text::lines(
-                self.metrics,
-                &inlines,
-                &style,
-                self.colors.accent,
-                frame.width,
-                Alignment::Left,
-            );
+            let lines = self.text_lines(&inlines, &style, frame.width, Alignment::Left);
             self.push_lines(lines, frame, space, false);
             return Ok(());
         };
@@ -619,14 +602,7 @@ impl Layout<'_> {
         for (text_line, line_style) in rows {
             let Some(text_line) = text_line else { continue };
             let inlines = [Inline::text(text_line.clone())];
-            lines.extend(text::lines(
-                self.metrics,
-                &inlines,
-                line_style,
-                self.colors.accent,
-                width,
-                Alignment::Left,
-            ));
+            lines.extend(self.text_lines(&inlines, line_style, width, Alignment::Left));
         }
         lines
     }
@@ -654,14 +630,7 @@ impl Layout<'_> {
         style.face.bold = true;
         style.color = bar;
         let label = [Inline::text(kind.label())];
-        let lines = text::lines(
-            self.metrics,
-            &label,
-            &style,
-            self.colors.accent,
-            inner.width,
-            Alignment::Left,
-        );
+        let lines = self.text_lines(&label, &style, inner.width, Alignment::Left);
         let first = self.chunks.len();
         // Padding above the label, inside the box.
         self.push(
@@ -754,14 +723,7 @@ impl Layout<'_> {
                 .zip(&widths)
                 .zip(&table.columns)
                 .map(|((cell, w), column)| {
-                    text::lines(
-                        layout.metrics,
-                        cell,
-                        style,
-                        layout.colors.accent,
-                        w - 2.0 * pad,
-                        align(column.align),
-                    )
+                    layout.text_lines(cell, style, w - 2.0 * pad, align(column.align))
                 })
                 .collect()
         };
@@ -1049,14 +1011,8 @@ impl Layout<'_> {
                 let lines = loop {
                     let mut s = style.clone();
                     s.size = size;
-                    let lines = text::lines(
-                        self.metrics,
-                        &inlines,
-                        &s,
-                        self.colors.accent,
-                        self.content_width,
-                        Alignment::Center,
-                    );
+                    let lines =
+                        self.text_lines(&inlines, &s, self.content_width, Alignment::Center);
                     let height: f32 = lines.iter().map(|l| l.height).sum();
                     if height <= room || size <= 5.0 {
                         break lines;

@@ -197,6 +197,7 @@ fn fill(
     width: f32,
     align: Alignment,
 ) -> Vec<Line> {
+    let end_line = |atoms: Vec<Atom>, last: bool| finish(metrics, atoms, base, width, align, last);
     let mut lines = Vec::new();
     let mut current: Vec<Atom> = Vec::new();
     let mut used = 0.0;
@@ -204,14 +205,7 @@ fn fill(
     while let Some(atom) = queue.pop_front() {
         match atom {
             Atom::Break => {
-                lines.push(finish(
-                    metrics,
-                    std::mem::take(&mut current),
-                    base,
-                    width,
-                    align,
-                    true,
-                ));
+                lines.push(end_line(std::mem::take(&mut current), true));
                 used = 0.0;
             }
             Atom::Space(w) => {
@@ -229,14 +223,7 @@ fn fill(
                 }
                 let has_words = current.iter().any(|a| matches!(a, Atom::Word(_)));
                 if has_words && w <= width {
-                    lines.push(finish(
-                        metrics,
-                        std::mem::take(&mut current),
-                        base,
-                        width,
-                        align,
-                        false,
-                    ));
+                    lines.push(end_line(std::mem::take(&mut current), false));
                     current.push(Atom::Word(pieces));
                     used = w;
                     continue;
@@ -245,27 +232,13 @@ fn fill(
                 let room = if has_words { width - used } else { width };
                 let (head, tail) = cut(metrics, pieces, room);
                 if head.is_empty() {
-                    lines.push(finish(
-                        metrics,
-                        std::mem::take(&mut current),
-                        base,
-                        width,
-                        align,
-                        false,
-                    ));
+                    lines.push(end_line(std::mem::take(&mut current), false));
                     used = 0.0;
                     queue.push_front(Atom::Word(tail));
                     continue;
                 }
                 current.push(Atom::Word(head));
-                lines.push(finish(
-                    metrics,
-                    std::mem::take(&mut current),
-                    base,
-                    width,
-                    align,
-                    false,
-                ));
+                lines.push(end_line(std::mem::take(&mut current), false));
                 used = 0.0;
                 if !tail.is_empty() {
                     queue.push_front(Atom::Word(tail));
@@ -274,7 +247,7 @@ fn fill(
         }
     }
     if !current.is_empty() || lines.is_empty() {
-        lines.push(finish(metrics, current, base, width, align, true));
+        lines.push(end_line(current, true));
     }
     lines
 }
