@@ -106,24 +106,6 @@ struct UserAddArgs {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // A plain message, never a backtrace: these are the user's errors.
-    match runtime.block_on(run()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run() -> anyhow::Result<()> {
     // Logs go to stderr, so stdout carries only what a command reports.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -132,7 +114,28 @@ async fn run() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
         .init();
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    let result = match command {
+        // Rendering needs no database and no runtime: it starts faster and
+        // lighter without one.
+        Command::Render(args) => render(args),
+        command => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(run(command)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the runtime: {e}")),
+        },
+    };
+    // A plain message, never a backtrace: these are the user's errors.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
             open(&args).await?;

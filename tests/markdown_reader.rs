@@ -1413,3 +1413,19 @@ fn deeply_nested_keep_directives_are_flattened() {
     let d = on_small_stack(move || depth(&r.document.blocks));
     assert!(d <= MAX_DEPTH, "nesting {d} is deeper than {MAX_DEPTH}");
 }
+
+#[test]
+fn an_image_naming_no_asset_is_its_alt_text_with_a_warning() {
+    let read = markdown::read("See ![the chart]() here.\n", Metadata::default());
+    assert_eq!(
+        read.document.blocks,
+        vec![Block::Paragraph {
+            content: vec![Inline::text("See the chart here.")]
+        }]
+    );
+    assert!(
+        read.warnings.iter().any(|w| w.contains("names no asset")),
+        "{:?}",
+        read.warnings
+    );
+}

@@ -512,6 +512,14 @@ impl Reader {
             }
             Node::Image { source, title } => {
                 let alt = plain_text(&frame.inlines);
+                // An image naming no asset is only its alt text.
+                if source.trim().is_empty() {
+                    self.warnings.push(format!(
+                        "the image `{alt}` names no asset; its alt text is shown"
+                    ));
+                    self.top().inlines.push(Inline::text(alt));
+                    return;
+                }
                 let image = Block::Image(Image {
                     width: image_width(&title, &mut self.warnings),
                     source,
