@@ -227,25 +227,29 @@ impl Theme {
     /// The names of the built-in themes.
     pub const BUILTIN: [&'static str; 2] = ["classic", "modern"];
 
-    /// The images every built-in theme may use (the logos).
+    /// The images every built-in theme may use (the logos), checked once
+    /// per process.
     pub fn builtin_assets() -> Assets {
-        let mut assets = Assets::default();
-        for (name, bytes) in [
-            (
-                "classic-logo.png",
-                &include_bytes!("../../assets/themes/classic-logo.png")[..],
-            ),
-            (
-                "modern-logo.png",
-                &include_bytes!("../../assets/themes/modern-logo.png")[..],
-            ),
-        ] {
-            // Checked by a test as above.
-            if let Err(e) = assets.insert(name, bytes.to_vec()) {
-                tracing::error!(asset = name, error = %e, "a built-in asset is broken");
+        static BUILTIN: std::sync::LazyLock<Assets> = std::sync::LazyLock::new(|| {
+            let mut assets = Assets::default();
+            for (name, bytes) in [
+                (
+                    "classic-logo.png",
+                    &include_bytes!("../../assets/themes/classic-logo.png")[..],
+                ),
+                (
+                    "modern-logo.png",
+                    &include_bytes!("../../assets/themes/modern-logo.png")[..],
+                ),
+            ] {
+                // Checked by a test as above.
+                if let Err(e) = assets.insert(name, bytes.to_vec()) {
+                    tracing::error!(asset = name, error = %e, "a built-in asset is broken");
+                }
             }
-        }
-        assets
+            assets
+        });
+        BUILTIN.clone()
     }
 }
 
