@@ -1,5 +1,5 @@
 //! Rendering benchmark: the proposal fixture (tests/fixtures/proposal.md and
-//! its data) to PDF and HTML, in process and as a whole `dealdraft render`
+//! its data) to PDF, DOCX and HTML, in process and as a whole `dealdraft render`
 //! process. `cargo bench --bench render` measures; under `cargo test` it
 //! renders once as a smoke test.
 
@@ -51,9 +51,14 @@ fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     if !measuring {
         assert!(render(&source, &data, Format::Pdf) > 0);
+        assert!(render(&source, &data, Format::Docx) > 0);
         return;
     }
-    for (label, format) in [("PDF", Format::Pdf), ("HTML", Format::Html)] {
+    for (label, format) in [
+        ("PDF", Format::Pdf),
+        ("DOCX", Format::Docx),
+        ("HTML", Format::Html),
+    ] {
         // The first render parses the fonts; the rest is what a server sees.
         let first = Instant::now();
         let size = render(&source, &data, format);

@@ -60,7 +60,7 @@ struct RenderArgs {
     /// classic or modern; default: the front matter's `theme`, else classic.
     #[arg(long)]
     theme: Option<String>,
-    /// html or pdf.
+    /// html, pdf or docx.
     #[arg(long)]
     format: String,
     /// Where to write; `-` writes to standard output.
@@ -196,7 +196,7 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
 fn render(args: RenderArgs) -> anyhow::Result<()> {
     let format = Format::parse(&args.format).with_context(|| {
         format!(
-            "unknown --format `{}`; the formats are: html, pdf",
+            "unknown --format `{}`; the formats are: html, pdf, docx",
             args.format
         )
     })?;

@@ -63,6 +63,7 @@ pub fn run(job: Job<'_>) -> Result<Produced, PipelineError> {
     let output = match job.format {
         Format::Html => render::html::html(&read.document, &theme, &assets, job.strict)?,
         Format::Pdf => render::pdf::pdf(&read.document, &theme, &assets, job.strict)?,
+        Format::Docx => render::docx::docx(&read.document, &theme, &assets, job.strict)?,
     };
     let mut warnings = read.warnings;
     warnings.extend(output.warnings);

@@ -220,12 +220,16 @@ fn an_unknown_format_fails_naming_it() {
     let out = dealdraft()
         .arg("render")
         .arg(&input)
-        .args(["--format", "docx", "-o"])
+        .args(["--format", "odt", "-o"])
         .arg(&output)
         .output()
         .unwrap();
     assert_failure(&out);
-    assert!(stderr(&out).contains("docx"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("odt") && stderr(&out).contains("html, pdf, docx"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!output.exists());
 }
 

@@ -1,13 +1,13 @@
 //! `dealdraft render --format pdf`, run as a user would: the real binary in
 //! a child process, its files read back with poppler.
 
-mod poppler;
+mod tools;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use poppler::{all_text, run, squeeze, tool};
+use tools::{POPPLER, all_text, run, squeeze, tool};
 
 const OFFER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/offer.md");
 const OFFER_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/offer.json");
@@ -69,7 +69,7 @@ fn the_example_offer_renders_as_a_pdf_with_the_account_and_page_numbers() {
         "{:?}",
         &bytes[..bytes.len().min(16)]
     );
-    let Some(pdftotext) = tool("pdftotext") else {
+    let Some(pdftotext) = tool("pdftotext", POPPLER) else {
         return;
     };
     let text = squeeze(&all_text(&pdftotext, &path));
@@ -130,7 +130,7 @@ fn without_strict_a_missing_image_is_a_warning_and_its_alt_text_is_printed() {
         "{}",
         stderr(&out)
     );
-    let Some(pdftotext) = tool("pdftotext") else {
+    let Some(pdftotext) = tool("pdftotext", POPPLER) else {
         return;
     };
     let text = squeeze(&all_text(&pdftotext, &output));
@@ -157,7 +157,7 @@ fn an_image_from_the_assets_folder_is_embedded() {
     );
     assert_success(&out);
     assert!(stderr(&out).trim().is_empty(), "{}", stderr(&out));
-    let Some(pdfimages) = tool("pdfimages") else {
+    let Some(pdfimages) = tool("pdfimages", POPPLER) else {
         return;
     };
     let listing = run(&pdfimages, &[OsStr::new("-list"), output.as_os_str()]);

@@ -733,6 +733,7 @@ proptest! {
         let read = markdown::read(&input, Metadata::default());
         match html(&read.document, &modern(), &assets_with_logo(), true) {
             Ok(_) | Err(RenderError::MissingImage(_)) => {}
+            Err(e) => prop_assert!(false, "{e}"),
         }
     }
 

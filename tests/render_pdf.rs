@@ -3,7 +3,9 @@
 //! bookmarks, missing images, and as properties that no input makes the
 //! renderer panic or produce an outsized file.
 
-mod poppler;
+mod markdown_inputs;
+mod proposal;
+mod tools;
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
@@ -12,21 +14,18 @@ use std::sync::OnceLock;
 
 use dealdraft::document::theme::{PageFields, fill_fields};
 use dealdraft::document::{Assets, Document, Metadata, Theme, markdown};
-use dealdraft::pipeline::{self, Job};
 use dealdraft::render::pdf::fonts::{DejaVu, Face, Metrics};
 use dealdraft::render::pdf::layout::layout;
 use dealdraft::render::pdf::page::{Item, Page, Pages, Rgb};
 use dealdraft::render::pdf::pdf;
 use dealdraft::render::{Format, RenderError};
 use dealdraft::templates::format::money;
-use poppler::{all_text, page_count, run, squeeze, text, tool};
+use markdown_inputs::{MAX_INPUT, MAX_OUTPUT, arbitrary_text, config, markdownish};
+use proposal::{Rendered, data};
 use proptest::prelude::*;
-use proptest::test_runner::Config as ProptestConfig;
 use rust_decimal::Decimal;
-use serde_json::Value;
+use tools::{POPPLER, all_text, page_count, run, squeeze, text, tool};
 
-const SOURCE: &str = include_str!("fixtures/proposal.md");
-const DATA: &str = include_str!("fixtures/proposal.json");
 const TITLE: &str = "Proposal for Müller & Söhne GmbH";
 const DATE: &str = "2026-11-23";
 
@@ -40,38 +39,8 @@ fn modern() -> Theme {
     Theme::builtin("modern").expect("modern")
 }
 
-fn data() -> Value {
-    serde_json::from_str(DATA).expect("the fixture's data is JSON")
-}
-
-/// The fixture rendered by the pipeline.
-struct Rendered {
-    document: Document,
-    bytes: Vec<u8>,
-}
-
 fn render_proposal(theme: Option<&str>) -> Rendered {
-    let data = data();
-    let produced = pipeline::run(Job {
-        name: "proposal.md",
-        source: SOURCE,
-        data: Some(&data),
-        theme,
-        format: Format::Pdf,
-        assets: Assets::default(),
-        // The fixture names only built-in images: none may be missing.
-        strict: true,
-    })
-    .expect("the proposal renders");
-    assert_eq!(
-        produced.warnings,
-        Vec::<String>::new(),
-        "the fixture is clean"
-    );
-    Rendered {
-        document: produced.document,
-        bytes: produced.bytes,
-    }
+    proposal::render(Format::Pdf, theme)
 }
 
 /// The proposal in the classic theme, rendered once per test process.
@@ -377,7 +346,7 @@ fn per_page(lines: &[(usize, f32)]) -> Vec<(usize, usize)> {
 
 #[test]
 fn the_proposal_text_holds_every_line_item_and_every_script() {
-    let Some(pdftotext) = tool("pdftotext") else {
+    let Some(pdftotext) = tool("pdftotext", POPPLER) else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -428,7 +397,8 @@ fn the_proposal_text_holds_every_line_item_and_every_script() {
 
 #[test]
 fn every_page_with_line_items_starts_them_with_the_table_header() {
-    let (Some(pdftotext), Some(pdfinfo)) = (tool("pdftotext"), tool("pdfinfo")) else {
+    let (Some(pdftotext), Some(pdfinfo)) = (tool("pdftotext", POPPLER), tool("pdfinfo", POPPLER))
+    else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -466,7 +436,8 @@ fn every_page_with_line_items_starts_them_with_the_table_header() {
 
 #[test]
 fn every_page_footer_reads_page_x_of_y() {
-    let (Some(pdftotext), Some(pdfinfo)) = (tool("pdftotext"), tool("pdfinfo")) else {
+    let (Some(pdftotext), Some(pdfinfo)) = (tool("pdftotext", POPPLER), tool("pdfinfo", POPPLER))
+    else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -492,7 +463,7 @@ fn every_page_footer_reads_page_x_of_y() {
 
 #[test]
 fn every_font_is_embedded_as_a_subset() {
-    let Some(pdffonts) = tool("pdffonts") else {
+    let Some(pdffonts) = tool("pdffonts", POPPLER) else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -521,7 +492,7 @@ fn every_font_is_embedded_as_a_subset() {
 
 #[test]
 fn the_logo_is_embedded_as_an_image() {
-    let Some(pdfimages) = tool("pdfimages") else {
+    let Some(pdfimages) = tool("pdfimages", POPPLER) else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -544,7 +515,7 @@ fn the_logo_is_embedded_as_an_image() {
 
 #[test]
 fn the_file_properties_and_page_size_come_from_the_front_matter_and_theme() {
-    let Some(pdfinfo) = tool("pdfinfo") else {
+    let Some(pdfinfo) = tool("pdfinfo", POPPLER) else {
         return;
     };
     let (_dir, path) = proposal_file();
@@ -1440,126 +1411,6 @@ fn a_missing_image_is_an_error_when_strict() {
 
 // ---------------------------------------------------------------- properties
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-/// The largest input the properties try, and the largest file it may give.
-const MAX_INPUT: usize = 4 * 1024;
-const MAX_OUTPUT: usize = 2 * 1024 * 1024;
-
-fn tokens() -> Vec<String> {
-    let mut tokens: Vec<String> = [
-        "#",
-        "# ",
-        "### ",
-        "*",
-        "**",
-        "_",
-        "~~",
-        "|",
-        "-",
-        "- ",
-        "  - ",
-        "    - ",
-        "1. ",
-        "   1. ",
-        "> ",
-        "> > > > > > > > ",
-        "> [!WARNING]\n> ",
-        "`",
-        "```\n",
-        "[",
-        "](",
-        ")",
-        "![",
-        "](classic-logo.png \"width=400mm\")",
-        "](missing.png)",
-        "<!-- keep -->\n",
-        "<!-- /keep -->\n",
-        "<!-- pagebreak -->\n",
-        "<!-- table widths=1,2 -->\n",
-        "<!-- table no-repeat-header -->\n",
-        "<!-- group -->",
-        "<!-- subtotal -->",
-        "<!-- signature -->\n- ",
-        "<!-- /signature -->\n",
-        "[^1]",
-        "[^1]: ",
-        "\n",
-        "\n\n",
-        " ",
-        "\t",
-        "word",
-        "Ünïcødé",
-        "|---|---|\n",
-        "| a | b |\n",
-        "https://example.com/a/b?c=d&e=f",
-        "[link](https://example.com/)",
-        "漢字かな交じり文",
-        "中文文本没有空格可以断行",
-        "🦀👍🏽👨‍👩‍👧",
-        "שלום עולם",
-        "مرحبا بالعالم",
-        "e\u{301}a\u{308}\u{20dd}",
-        "\u{200b}\u{feff}\u{2028}",
-        "\u{0}",
-        "\r\n",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    // Very long words.
-    tokens.push("x".repeat(230));
-    tokens.push("Ж".repeat(210));
-    tokens.push(format!("https://example.com/{}", "segment/".repeat(30)));
-    // A table with many columns.
-    let columns = 40;
-    let row = |cell: &str| format!("|{}\n", format!(" {cell} |").repeat(columns));
-    tokens.push(format!(
-        "\n\n{}{}{}{}",
-        row("head"),
-        row("---"),
-        row("cell"),
-        row("<!-- group --> g")
-    ));
-    // Deep nesting.
-    tokens.push(format!("{}deep\n", "- ".repeat(30)));
-    tokens.push(format!("{}deep\n", "> ".repeat(30)));
-    tokens.push(
-        (0..12)
-            .map(|d| format!("{}- level {d}\n", "  ".repeat(d)))
-            .collect(),
-    );
-    tokens
-}
-
-fn markdownish() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(tokens()), 0..60)
-        .prop_map(|tokens| truncate(tokens.concat()))
-}
-
-fn arbitrary_text() -> impl Strategy<Value = String> {
-    prop::collection::vec(any::<char>(), 0..600)
-        .prop_map(|chars| truncate(chars.into_iter().collect()))
-}
-
-/// `text` cut to at most [`MAX_INPUT`] bytes, at a character boundary.
-fn truncate(mut text: String) -> String {
-    if text.len() > MAX_INPUT {
-        let mut end = MAX_INPUT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
-}
-
 fn check_renders(input: &str, theme: &Theme) -> Result<(), TestCaseError> {
     prop_assert!(input.len() <= MAX_INPUT);
     let d = markdown::read(input, metadata()).document;
@@ -1597,6 +1448,7 @@ proptest! {
         match pdf(&d, &classic(), &Theme::builtin_assets(), true) {
             Ok(out) => prop_assert!(out.bytes.starts_with(b"%PDF-")),
             Err(RenderError::MissingImage(name)) => prop_assert_eq!(name, "missing.png"),
+            Err(e) => prop_assert!(false, "{e}"),
         }
     }
 

@@ -130,6 +130,40 @@ pub struct PageFields<'a> {
     pub date: &'a str,
 }
 
+/// A piece of header or footer text for a renderer whose page numbers are
+/// fields it writes itself (CSS counters, Word fields).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PagePart {
+    Text(String),
+    Page,
+    Pages,
+}
+
+/// `text` with `{title}` and `{date}` filled in and `{page}` and `{pages}`
+/// left as parts of their own.
+pub fn page_parts(text: &str, title: &str, date: &str) -> Vec<PagePart> {
+    // Marks no filled-in value can hold: values lose control characters.
+    const PAGE: &str = "\u{0}page\u{0}";
+    const PAGES: &str = "\u{0}pages\u{0}";
+    let fields = PageFields {
+        title: &title.replace('\u{0}', ""),
+        page: PAGE,
+        pages: PAGES,
+        date: &date.replace('\u{0}', ""),
+    };
+    let filled = fill_fields(text, &fields);
+    let mut parts = Vec::new();
+    for (i, piece) in filled.split('\u{0}').enumerate() {
+        match (i % 2, piece) {
+            (1, "page") => parts.push(PagePart::Page),
+            (1, "pages") => parts.push(PagePart::Pages),
+            (_, "") => {}
+            (_, text) => parts.push(PagePart::Text(text.to_owned())),
+        }
+    }
+    parts
+}
+
 /// `text` with `{title}`, `{page}`, `{pages}` and `{date}` filled in, in
 /// one pass: braces that come in with a value are left as they are, and so
 /// are other braces.

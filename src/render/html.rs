@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 
 use super::{Output, RenderError, image_of};
-use crate::document::theme::{Family, PageFields, Paper, Rgb, fill_fields};
+use crate::document::theme::{Family, PagePart, Paper, Rgb, page_parts};
 use crate::document::{
     Align, Assets, Block, Document, Image, Inline, Length, List, RowStyle, Table, Theme,
 };
@@ -383,24 +383,16 @@ fn css_string(text: &str) -> String {
 /// Header or footer text as the `content` of a page margin box, with the
 /// page fields as CSS counters.
 fn margin_content(text: &str, doc: &Document) -> String {
-    const PAGE: &str = "\u{0}page\u{0}";
-    const PAGES: &str = "\u{0}pages\u{0}";
-    let fields = PageFields {
-        title: doc.metadata.title.as_deref().unwrap_or_default(),
-        page: PAGE,
-        pages: PAGES,
-        date: doc.metadata.date.as_deref().unwrap_or_default(),
-    };
-    let filled = fill_fields(text, &fields);
-    let mut parts = Vec::new();
-    for (i, piece) in filled.split('\u{0}').enumerate() {
-        match (i % 2, piece) {
-            (1, "page") => parts.push("counter(page)".to_owned()),
-            (1, "pages") => parts.push("counter(pages)".to_owned()),
-            (_, "") => {}
-            (_, text) => parts.push(css_string(text)),
-        }
-    }
+    let title = doc.metadata.title.as_deref().unwrap_or_default();
+    let date = doc.metadata.date.as_deref().unwrap_or_default();
+    let parts: Vec<String> = page_parts(text, title, date)
+        .into_iter()
+        .map(|part| match part {
+            PagePart::Page => "counter(page)".to_owned(),
+            PagePart::Pages => "counter(pages)".to_owned(),
+            PagePart::Text(text) => css_string(&text),
+        })
+        .collect();
     if parts.is_empty() {
         "\"\"".to_owned()
     } else {

@@ -2,6 +2,7 @@
 //! a theme and its assets to the bytes of one format. They know nothing of
 //! templates or the CRM.
 
+pub mod docx;
 pub mod html;
 pub mod pdf;
 
@@ -13,6 +14,7 @@ use crate::document::{Asset, Assets, Image};
 pub enum Format {
     Html,
     Pdf,
+    Docx,
 }
 
 impl Format {
@@ -20,6 +22,7 @@ impl Format {
         match text.trim().to_ascii_lowercase().as_str() {
             "html" => Some(Format::Html),
             "pdf" => Some(Format::Pdf),
+            "docx" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -28,6 +31,7 @@ impl Format {
         match self {
             Format::Html => "html",
             Format::Pdf => "pdf",
+            Format::Docx => "docx",
         }
     }
 
@@ -35,6 +39,9 @@ impl Format {
         match self {
             Format::Html => "text/html; charset=utf-8",
             Format::Pdf => "application/pdf",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
         }
     }
 }
@@ -51,6 +58,9 @@ pub struct Output {
 pub enum RenderError {
     #[error("the image `{0}` is not among the assets")]
     MissingImage(String),
+    /// Writing the file's container failed (an in-memory zip: not expected).
+    #[error("the file could not be written: {0}")]
+    Package(String),
 }
 
 /// The asset an image names; a missing one is a warning (its alt text is

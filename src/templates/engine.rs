@@ -191,24 +191,30 @@ impl Engine {
             sources.push((field_name.clone(), padded));
             fields.insert(key.clone(), field_name);
         }
-        // Parsed apart first, so an error names this template and not the
-        // whole set.
+        // Every loop step checks the clock: the loops are instrumented before
+        // the one parse. Each source is parsed apart, so an error names this
+        // template and not the whole set; a syntax error is reported from
+        // the author's source, so its position is theirs.
+        let mut parsed = Vec::with_capacity(sources.len());
         for (n, s) in &sources {
-            let template = tera::Template::new(n, None, s).map_err(|e| syntax_error(n, &e))?;
+            let template = tera::Template::new(n, None, &instrument(s)).map_err(|e| {
+                let original = tera::Template::new(n, None, s).err();
+                syntax_error(n, original.as_ref().unwrap_or(&e))
+            })?;
             check_ast(n, &template.ast)?;
+            parsed.push(template);
         }
-        // Every loop step checks the clock: instrumented after checking, so
-        // positions in errors are the author's.
-        let sources: Vec<(String, String)> = sources
-            .into_iter()
-            .map(|(n, s)| (n, instrument(&s)))
-            .collect();
-        let names: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
-        self.tera
-            .add_raw_templates(sources)
-            .map_err(|e| syntax_error(&body_name, &e))?;
+        let names: Vec<String> = parsed.iter().map(|t| t.name.clone()).collect();
+        for template in parsed {
+            self.tera.templates.insert(template.name.clone(), template);
+        }
         self.fronts.insert(body_name.clone(), fields);
-        if let Err(e) = self.check_include_cycles(&body_name) {
+        let linked = self
+            .tera
+            .build_inheritance_chains()
+            .map_err(|e| syntax_error(&body_name, &e))
+            .and_then(|()| self.check_include_cycles(&body_name));
+        if let Err(e) = linked {
             for n in names {
                 self.tera.templates.remove(&n);
             }

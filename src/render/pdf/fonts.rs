@@ -7,7 +7,7 @@
 //! measures is what a viewer draws; kerning comes from the faces' GPOS
 //! tables through allsorts.
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
 
 use allsorts::binary::read::ReadScope;
@@ -16,6 +16,7 @@ use allsorts::font_data::{DynamicFontTableProvider, FontData};
 use allsorts::gsub::FeatureMask;
 use allsorts::tag;
 use printpdf::ParsedFont;
+use rustc_hash::FxHashMap;
 
 use crate::document::theme::Family;
 
@@ -95,13 +96,22 @@ pub trait Metrics {
     fn ascent(&self, face: Face) -> f32;
 }
 
+/// The characters below this (Latin, Greek, Cyrillic) have their glyph and
+/// advance remembered on first use: the font's own lookups cost more than
+/// the rest of measuring.
+const REMEMBERED: usize = 0x530;
+/// A remembered entry: looked up, glyph id in the low 16 bits (0: none),
+/// advance in thousandths of an em above them.
+const LOOKED_UP: u32 = 1 << 31;
+
 /// One parsed face.
 pub struct Loaded {
     pub parsed: ParsedFont,
     units_per_em: f32,
     ascent: f32,
+    remembered: Box<[AtomicU32]>,
     shaper: Mutex<Option<allsorts::Font<DynamicFontTableProvider<'static>>>>,
-    kerning: RwLock<HashMap<(char, char), f32>>,
+    kerning: RwLock<FxHashMap<(char, char), f32>>,
 }
 
 impl Loaded {
@@ -120,22 +130,48 @@ impl Loaded {
             parsed,
             units_per_em,
             ascent,
+            remembered: (0..REMEMBERED).map(|_| AtomicU32::new(0)).collect(),
             shaper: Mutex::new(shaper),
-            kerning: RwLock::new(HashMap::new()),
+            kerning: RwLock::new(FxHashMap::default()),
         })
     }
 
-    fn glyph(&self, c: char) -> Option<u16> {
-        self.parsed.lookup_glyph_index(c as u32).filter(|&g| g != 0)
+    /// The glyph for `c` (`None` if the face lacks it) and its advance in
+    /// whole thousandths of an em, as the PDF's width table holds it.
+    fn lookup(&self, c: char) -> (Option<u16>, u32) {
+        let Some(slot) = self.remembered.get(c as usize) else {
+            return self.look_up(c);
+        };
+        let entry = slot.load(Ordering::Relaxed);
+        if entry & LOOKED_UP != 0 {
+            let glyph = (entry & 0xFFFF) as u16;
+            return ((glyph != 0).then_some(glyph), (entry & !LOOKED_UP) >> 16);
+        }
+        let (glyph, advance) = self.look_up(c);
+        // Advances of a few em fit the 15 bits; a larger one is not kept.
+        if advance < 1 << 15 {
+            slot.store(
+                LOOKED_UP | advance << 16 | u32::from(glyph.unwrap_or(0)),
+                Ordering::Relaxed,
+            );
+        }
+        (glyph, advance)
     }
 
-    /// The advance as the PDF's width table holds it: whole thousandths.
-    fn advance(&self, c: char) -> f32 {
-        let Some(glyph) = self.glyph(c) else {
-            return 1.0;
+    fn look_up(&self, c: char) -> (Option<u16>, u32) {
+        let Some(glyph) = self.parsed.lookup_glyph_index(c as u32).filter(|&g| g != 0) else {
+            return (None, 1000);
         };
         let units = f32::from(self.parsed.get_horizontal_advance(glyph));
-        (units * 1000.0 / self.units_per_em).trunc() / 1000.0
+        (Some(glyph), (units * 1000.0 / self.units_per_em) as u32)
+    }
+
+    fn glyph(&self, c: char) -> Option<u16> {
+        self.lookup(c).0
+    }
+
+    fn advance(&self, c: char) -> f32 {
+        self.lookup(c).1 as f32 / 1000.0
     }
 
     fn kern(&self, left: char, right: char) -> f32 {

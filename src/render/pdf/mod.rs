@@ -1,7 +1,9 @@
 //! PDF: a layout step (document → positioned pages) and a writer (pages →
 //! bytes with printpdf), each testable on its own.
 
+mod deflate;
 pub mod fonts;
+mod images;
 pub mod layout;
 pub mod page;
 pub mod text;

@@ -8,17 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    Actions, BorderArray, Color, ColorArray, DictItem, ExternalStream, ExternalXObject, FontId,
-    HighlightingMode, ImageCompression, ImageOptimizationOptions, Line, LineDashPattern, LinePoint,
-    LinkAnnotation, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, Px, RawImage, Rect, TextItem, TextMatrix, XObject, XObjectId, XObjectTransform,
+    Actions, BorderArray, Color, ColorArray, FontId, HighlightingMode, Line, LineDashPattern,
+    LinePoint, LinkAnnotation, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix, XObjectId, XObjectTransform,
 };
 use sha2::{Digest, Sha256};
 
+use super::deflate::Deflater;
 use super::fonts::{Face, Metrics, loaded};
+use super::images;
 use super::layout::MM;
 use super::page::{Item, OutlineEntry, Pages, Rgb};
-use crate::document::assets::ImageFormat;
 use crate::document::{Assets, Metadata};
 
 /// What the file's dates are when the document has none.
@@ -37,14 +37,14 @@ pub fn write(
     let (width, height) = pages.size;
 
     let mut faces = BTreeSet::new();
-    let mut images = BTreeSet::new();
+    let mut sources = BTreeSet::new();
     for item in pages.pages.iter().flat_map(|p| &p.items) {
         match item {
             Item::Text { face, .. } => {
                 faces.insert(*face);
             }
             Item::Image { source, .. } => {
-                images.insert(source.as_str());
+                sources.insert(source.as_str());
             }
             _ => {}
         }
@@ -59,22 +59,14 @@ pub fn write(
         }
     }
     // Image ids in name order, so the same images always get the same ids.
+    let mut deflater = Deflater::default();
     let mut placed = BTreeMap::new();
-    for (i, name) in images.into_iter().enumerate() {
+    for (i, name) in sources.into_iter().enumerate() {
         let Some(asset) = assets.get(name) else {
             continue;
         };
-        let id = XObjectId(format!("IM{i}"));
-        let xobject = match asset.format {
-            ImageFormat::Jpeg => jpeg_xobject(&asset.bytes, asset.width_px, asset.height_px),
-            ImageFormat::Png => {
-                let mut warnings = Vec::new();
-                RawImage::decode_from_bytes(&asset.bytes, &mut warnings)
-                    .ok()
-                    .map(XObject::Image)
-            }
-        };
-        if let Some(xobject) = xobject {
+        if let Some(xobject) = images::xobject(asset, &mut deflater) {
+            let id = XObjectId(format!("IM{i}"));
             doc.resources.xobjects.map.insert(id.clone(), xobject);
             placed.insert(name.to_owned(), (id, asset.width_px, asset.height_px));
         }
@@ -100,15 +92,8 @@ pub fn write(
         optimize: true,
         subset_fonts: true,
         secure: true,
-        image_optimization: Some(ImageOptimizationOptions {
-            quality: None,
-            max_image_size: None,
-            dither_greyscale: None,
-            convert_to_greyscale: None,
-            auto_optimize: Some(false),
-            // Lossless: the default re-encodes images as JPEG.
-            format: Some(ImageCompression::Flate),
-        }),
+        // Images are built by `images`, never re-encoded by printpdf.
+        image_optimization: None,
     };
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
@@ -118,7 +103,7 @@ pub fn write(
     let placeholder = Object::String(vec![0; 16], StringFormat::Hexadecimal);
     pdf.trailer
         .set("ID", Object::Array(vec![placeholder.clone(), placeholder]));
-    compress(&mut pdf);
+    compress(&mut pdf, &mut deflater);
     let mut bytes = Vec::new();
     if pdf.save_to(&mut bytes).is_err() {
         return Vec::new();
@@ -337,59 +322,6 @@ fn kerned(face: Face, text: &str, metrics: &dyn Metrics) -> Vec<TextItem> {
     items
 }
 
-/// A JPEG embedded as it is (DCT), neither decoded nor compressed again.
-fn jpeg_xobject(bytes: &[u8], width: usize, height: usize) -> Option<XObject> {
-    let components = jpeg_components(bytes)?;
-    let space = match components {
-        1 => "DeviceGray",
-        3 => "DeviceRGB",
-        4 => "DeviceCMYK",
-        _ => return None,
-    };
-    let mut dict = BTreeMap::new();
-    dict.insert("Type".to_owned(), DictItem::Name(b"XObject".to_vec()));
-    dict.insert("Subtype".to_owned(), DictItem::Name(b"Image".to_vec()));
-    dict.insert("Width".to_owned(), DictItem::Int(width as i64));
-    dict.insert("Height".to_owned(), DictItem::Int(height as i64));
-    dict.insert(
-        "ColorSpace".to_owned(),
-        DictItem::Name(space.as_bytes().to_vec()),
-    );
-    dict.insert("BitsPerComponent".to_owned(), DictItem::Int(8));
-    dict.insert("Filter".to_owned(), DictItem::Name(b"DCTDecode".to_vec()));
-    Some(XObject::External(ExternalXObject {
-        stream: ExternalStream {
-            dict,
-            content: bytes.to_vec(),
-            compress: false,
-        },
-        width: Some(Px(width)),
-        height: Some(Px(height)),
-        dpi: None,
-    }))
-}
-
-/// The number of colour components of a JPEG, from its frame header.
-fn jpeg_components(b: &[u8]) -> Option<u8> {
-    let mut i = 2;
-    while i + 9 < b.len() {
-        if b[i] != 0xFF {
-            return None;
-        }
-        let marker = b[i + 1];
-        if marker == 0xD8 || marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-            i += 2;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            return Some(b[i + 9]);
-        }
-        i += 2 + len;
-    }
-    None
-}
-
 /// The headings as a nested outline (bookmarks) that opens with the file.
 fn outline(pdf: &mut lopdf::Document, entries: &[OutlineEntry], page_height: f32) {
     if entries.is_empty() {
@@ -469,11 +401,10 @@ fn outline(pdf: &mut lopdf::Document, entries: &[OutlineEntry], page_height: f32
     }
 }
 
-/// Deflates every stream not yet encoded at the fast level: lopdf's own
+/// Deflates every stream not yet encoded, at the fast level: lopdf's own
 /// `compress` uses the best level, which makes the whole render about half
 /// as fast again for a file about a sixth smaller.
-fn compress(pdf: &mut lopdf::Document) {
-    use std::io::Write;
+fn compress(pdf: &mut lopdf::Document, deflater: &mut Deflater) {
     for object in pdf.objects.values_mut() {
         let Object::Stream(stream) = object else {
             continue;
@@ -481,11 +412,7 @@ fn compress(pdf: &mut lopdf::Document) {
         if stream.dict.get(b"Filter").is_ok() {
             continue;
         }
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        if encoder.write_all(&stream.content).is_err() {
-            continue;
-        }
-        if let Ok(compressed) = encoder.finish()
+        if let Some(compressed) = deflater.deflate(&stream.content)
             && compressed.len() + 19 < stream.content.len()
         {
             stream.dict.set("Filter", "FlateDecode");

@@ -1,4 +1,5 @@
-//! The poppler command-line tools the PDF tests read files back with.
+//! The outside tools the renderers' tests read files back with: poppler's
+//! for PDF, LibreOffice for DOCX.
 //!
 //! On a machine without them a check is skipped with the reason printed;
 //! in CI (`CI=true`), where they are guaranteed, a missing tool fails the
@@ -10,14 +11,19 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The Debian packages the tools come from.
+pub const POPPLER: &str = "poppler-utils";
+pub const LIBREOFFICE: &str = "libreoffice-writer-nogui";
+
 /// Whether this run is CI's (`CI=true`).
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// The tool `name` from `PATH`; `None` (after printing why the check is
-/// skipped) when it is missing, except in CI, where that fails the test.
-pub fn tool(name: &str) -> Option<PathBuf> {
+/// The tool `name` (from the Debian package `package`) on `PATH`; `None`
+/// (after printing why the check is skipped) when it is missing, except in
+/// CI, where that fails the test.
+pub fn tool(name: &str, package: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(name))
@@ -26,9 +32,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     if found.is_none() {
         assert!(
             !in_ci(),
-            "`{name}` is not installed, and with CI=true the PDF checks must run: install poppler-utils"
+            "`{name}` is not installed, and with CI=true every check must run: install {package}"
         );
-        eprintln!("skipped: `{name}` is not installed (poppler-utils); this check needs it");
+        eprintln!("skipped: `{name}` is not installed ({package}); this check needs it");
     }
     found
 }
