@@ -157,7 +157,7 @@ fn the_price_table_has_a_grid_cell_widths_and_a_header_row_that_repeats() {
     let start = document
         .find("<w:tblStyle w:val=\"ProposalTable\" />")
         .expect("the price table");
-    let table = &document[start..];
+    let table = &document[document[..start].rfind("<w:tbl>").expect("opened")..];
     let table = &table[..table.find("</w:tbl>").expect("closed")];
     assert_eq!(table.matches("<w:gridCol ").count(), 4, "four columns");
     assert_eq!(
@@ -173,6 +173,13 @@ fn the_price_table_has_a_grid_cell_widths_and_a_header_row_that_repeats() {
     );
     assert!(first_row.contains("Amount"));
     assert!(table.contains("<w:tcW w:w="), "cell widths are explicit");
+    // Rules between rows in the theme's shade and none between columns,
+    // as in the PDF.
+    assert!(
+        table
+            .contains("<w:insideH w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"F1F3F6\" />")
+    );
+    assert!(table.contains("<w:insideV w:val=\"nil\""));
     assert!(
         table.contains("<w:jc w:val=\"right\" />"),
         "amounts align right"

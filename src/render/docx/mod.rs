@@ -613,8 +613,11 @@ impl Writer<'_> {
         }
         let total = widths.iter().sum();
         out.push(Part::from(
+            // docx-rs gives every table a full grid, which would hide the
+            // style's rules: the table repeats them.
             Table::new(rows)
                 .style(styles::TABLE)
+                .set_borders(styles::row_rules(self.theme))
                 .set_grid(widths)
                 .width(total, WidthType::Dxa)
                 .layout(TableLayoutType::Fixed),

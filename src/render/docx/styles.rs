@@ -173,8 +173,9 @@ pub fn apply(docx: Docx, theme: &Theme) -> Docx {
         .add_abstract_numbering(numbering(NUMBERS, &c.accent))
 }
 
-/// Thin rules between rows in the theme's shade, none at the sides.
-fn table_style(theme: &Theme) -> Style {
+/// Thin rules between rows in the theme's shade, none at the sides, as
+/// the PDF draws tables.
+pub fn row_rules(theme: &Theme) -> TableBorders {
     let line = |position| {
         TableBorder::new(position)
             .border_type(BorderType::Single)
@@ -182,18 +183,21 @@ fn table_style(theme: &Theme) -> Style {
             .color(hex(&theme.colors.shade))
     };
     let none = |position| TableBorder::new(position).border_type(BorderType::Nil);
-    let borders = TableBorders::with_empty()
+    TableBorders::with_empty()
         .set(line(TableBorderPosition::Top))
         .set(line(TableBorderPosition::Bottom))
         .set(line(TableBorderPosition::InsideH))
         .set(none(TableBorderPosition::Left))
         .set(none(TableBorderPosition::Right))
-        .set(none(TableBorderPosition::InsideV));
+        .set(none(TableBorderPosition::InsideV))
+}
+
+fn table_style(theme: &Theme) -> Style {
     let pad = twips(1.4) as usize;
     Style::new(TABLE, StyleType::Table)
         .name("Proposal Table")
         .based_on("TableNormal")
-        .set_borders(borders)
+        .set_borders(row_rules(theme))
         .margins(
             TableCellMargins::new()
                 .margin_top(pad, docx_rs::WidthType::Dxa)
