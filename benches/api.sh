@@ -38,6 +38,12 @@ done | while read -r body; do
   curl -sf -o /dev/null -H "$auth" -H 'content-type: application/json' -d "$body" "$base/api/v1/accounts"
 done
 
+# A deal on one of them, for readiness of the built-in proposal.
+account_id="$(curl -sf -H "$auth" "$base/api/v1/accounts?limit=1" | sed -E 's/.*"id":"([0-9a-f-]+)".*/\1/' | head -c 36)"
+deal_id="$(curl -sf -H "$auth" -H 'content-type: application/json' \
+  -d "{\"name\":\"Bench deal\",\"account_id\":\"$account_id\",\"amount\":\"48000.00\",\"currency\":\"EUR\"}" \
+  "$base/api/v1/deals" | sed -E 's/.*"id":"([0-9a-f-]+)".*/\1/' | head -c 36)"
+
 cat >"$work/create.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -70,3 +76,4 @@ run "GET /healthz" "$base/healthz"
 run "GET /api/v1/accounts" -H "$auth" "$base/api/v1/accounts"
 run "GET /api/v1/accounts?q=account 12" -H "$auth" "$base/api/v1/accounts?q=account%2012"
 run "POST /api/v1/accounts" -s "$work/create.lua" "$base"
+run "GET /api/v1/deals/{id}/readiness" -H "$auth" "$base/api/v1/deals/$deal_id/readiness?template=proposal"

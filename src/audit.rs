@@ -31,6 +31,7 @@ crate::text_enum! {
         User = "user",
         Settings = "settings",
         ContactRelationship = "contact_relationship",
+        Template = "template",
     }
 }
 

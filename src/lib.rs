@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod context;
 pub mod crm;
 pub mod demo;
 pub mod document;
@@ -25,6 +26,7 @@ pub async fn open(database_url: &str) -> Result<store::Store, error::Error> {
     let store = store::Store::connect(database_url).await?;
     store.migrate().await?;
     refresh_stored_json(&store).await?;
+    templates::builtin::seed(&store).await?;
     Ok(store)
 }
 
@@ -36,7 +38,8 @@ async fn refresh_stored_json(store: &store::Store) -> Result<(), error::Error> {
         + refresh::<crm::contacts::Contact>(store).await?
         + refresh::<crm::deals::Deal>(store).await?
         + refresh::<crm::activities::Activity>(store).await?
-        + refresh::<crm::profiling::Question>(store).await?;
+        + refresh::<crm::profiling::Question>(store).await?
+        + refresh::<templates::store::Template>(store).await?;
     if rendered > 0 {
         tracing::info!(rendered, "stored records rendered in their current shape");
     }

@@ -16,7 +16,7 @@ use dealdraft::document::Assets;
 use dealdraft::error::Error;
 use dealdraft::pipeline::Job;
 use dealdraft::render::Format;
-use dealdraft::store::Store;
+use dealdraft::store::{Id, Store};
 
 // glibc's allocator spends much of a busy server's time in locks and
 // consolidation; mimalloc's per-thread heaps avoid both.
@@ -47,6 +47,32 @@ enum Command {
     User(UserCommand),
     /// Render a template or Markdown file, without a database.
     Render(RenderArgs),
+    /// List the blank fields a template would print for a deal, contact or
+    /// account; exits 1 when there are any.
+    Readiness(ReadinessArgs),
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["deal", "contact", "account"])))]
+struct ReadinessArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The template's key; its published version is checked.
+    #[arg(long)]
+    template: String,
+    #[arg(long, value_name = "ID")]
+    deal: Option<Id>,
+    #[arg(long, value_name = "ID")]
+    contact: Option<Id>,
+    #[arg(long, value_name = "ID")]
+    account: Option<Id>,
+    /// Check as this user (whether they may fill each field); without it
+    /// the built-in `system` user, an admin, checks.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
+    /// Print the result as JSON, as the API answers.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -144,6 +170,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Render(args) => render(args),
+        Command::Readiness(args) => readiness(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let summary = dealdraft::demo::seed(&store).await?;
@@ -190,6 +217,71 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
             anyhow::bail!("cannot add the user: --{field} {problem}")
         }
         Err(e) => Err(anyhow::anyhow!("cannot add the user: {e}")),
+    }
+}
+
+async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
+    use dealdraft::context::Subject;
+    let subject = match (args.deal, args.contact, args.account) {
+        (Some(id), _, _) => Subject::Deal(id),
+        (_, Some(id), _) => Subject::Contact(id),
+        (_, _, Some(id)) => Subject::Account(id),
+        _ => anyhow::bail!("name a subject: --deal, --contact or --account"),
+    };
+    let store = open(&args.database).await?;
+    let result = async {
+        let actor = match &args.as_user {
+            Some(email) => users::cli_actor(&store, email).await?,
+            None => Actor::system(),
+        };
+        dealdraft::context::readiness::check(&store, &actor, subject, &args.template).await
+    }
+    .await;
+    store.close().await;
+    let readiness = result.map_err(|e| match e {
+        Error::Validation(fields) if !fields.is_empty() => {
+            let (_, problem) = fields.first();
+            anyhow::anyhow!("{problem}")
+        }
+        e => anyhow::anyhow!("{e}"),
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&readiness)?);
+    } else if readiness.ready {
+        println!(
+            "ready: `{}` version {} prints no blank field",
+            readiness.template, readiness.template_version
+        );
+    } else {
+        println!(
+            "not ready: `{}` version {} would print {} blank field(s):",
+            readiness.template,
+            readiness.template_version,
+            readiness.missing.len()
+        );
+        for m in &readiness.missing {
+            let id = m.id.map(|id| format!(" {id}")).unwrap_or_default();
+            println!(
+                "  {}{id} {} ({}): {} {}",
+                m.entity,
+                m.field,
+                m.label,
+                if m.editable {
+                    "fill with"
+                } else {
+                    "ask someone to fill, with"
+                },
+                m.href
+            );
+        }
+    }
+    if readiness.ready {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} field(s) missing",
+            readiness.missing.len()
+        ))
     }
 }
 

@@ -638,3 +638,118 @@ fn sessions_last_the_hours_of_the_flag_or_else_of_the_environment() {
     assert!(!out.status.success(), "8761 session hours accepted");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--session-hours"));
 }
+
+/// A database with one account and a deal on it, made through the library;
+/// the deal's id.
+fn database_with_a_deal(url: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use dealdraft::auth::Actor;
+        use dealdraft::crm::{self, accounts::Account, deals::Deal};
+        let store = dealdraft::open(url).await.unwrap();
+        let actor = Actor::system();
+        let account: Account = crm::create(
+            &store,
+            &actor,
+            dealdraft::input::from_json_value(serde_json::json!({"name": "Acme"})).unwrap(),
+        )
+        .await
+        .unwrap();
+        let deal: Deal = crm::create(
+            &store,
+            &actor,
+            dealdraft::input::from_json_value(
+                serde_json::json!({"name": "Rollout", "account_id": account.meta.id}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        store.close().await;
+        deal.meta.id.to_string()
+    })
+}
+
+#[test]
+fn readiness_lists_what_the_proposal_lacks_and_fails_until_it_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/ready.db", dir.path().display());
+    let deal = database_with_a_deal(&url);
+    let out = dealdraft()
+        .args([
+            "readiness",
+            "--template",
+            "proposal",
+            "--deal",
+            &deal,
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("not ready: `proposal` version 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("deal {deal} amount (Amount)")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("/api/v1/deals/{deal}")),
+        "{stdout}"
+    );
+
+    let json = dealdraft()
+        .args([
+            "readiness",
+            "--template",
+            "proposal",
+            "--deal",
+            &deal,
+            "--json",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(body["ready"], false);
+    assert!(
+        body["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["field"] == "amount")
+    );
+
+    // No subject, or an unknown template: a clear error and a failing exit.
+    let none = dealdraft()
+        .args([
+            "readiness",
+            "--template",
+            "proposal",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--deal"));
+    let unknown = dealdraft()
+        .args([
+            "readiness",
+            "--template",
+            "nope",
+            "--deal",
+            &deal,
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no template `nope`"));
+}

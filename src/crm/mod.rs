@@ -94,6 +94,12 @@ pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
         .ok_or_else(|| Error::not_found(R::ENTITY, id))
 }
 
+/// The record, if `actor` may read it.
+pub async fn get_checked<R: Resource>(store: &Store, actor: &Actor, id: Id) -> Result<R, Error> {
+    policy::allow(actor, R::READ)?;
+    get(store, id).await
+}
+
 /// The record as its API JSON.
 pub async fn get_json<R: Resource>(store: &Store, actor: &Actor, id: Id) -> Result<String, Error> {
     policy::allow(actor, R::READ)?;

@@ -25,6 +25,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "settings_audit",
         include_str!("../../migrations/sqlite/0002_settings_audit.sql"),
     ),
+    (
+        3,
+        "templates",
+        include_str!("../../migrations/sqlite/0003_templates.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -36,6 +41,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "settings_audit",
         include_str!("../../migrations/postgres/0002_settings_audit.sql"),
+    ),
+    (
+        3,
+        "templates",
+        include_str!("../../migrations/postgres/0003_templates.sql"),
     ),
 ];
 

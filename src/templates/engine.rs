@@ -20,7 +20,7 @@ use tera::ast::Node;
 use tera::{Context, Tera};
 
 use super::front_matter::{self, FrontMatterError};
-use super::{escape, format};
+use super::{escape, format, readiness, tags};
 use crate::document::Metadata;
 use crate::document::theme::Paper;
 
@@ -81,6 +81,8 @@ pub struct Engine {
     tera: Tera,
     /// Front matter fields per template: `key → internal template name`.
     fronts: HashMap<String, BTreeMap<String, String>>,
+    /// For readiness: what each marked print of the bodies shows.
+    prints: Option<readiness::Prints>,
 }
 
 /// The state of the render running on this thread, for the functions and
@@ -127,7 +129,7 @@ fn time_message() -> String {
 
 /// Bodies are registered under a name ending in this, which is what turns
 /// the Markdown escape on for them (and not for front matter fields).
-const BODY_SUFFIX: &str = ".md";
+pub const BODY_SUFFIX: &str = ".md";
 
 impl Default for Engine {
     fn default() -> Self {
@@ -155,7 +157,32 @@ impl Engine {
         Engine {
             tera,
             fronts: HashMap::new(),
+            prints: None,
         }
+    }
+
+    /// An engine for readiness: every print of a body is marked (see
+    /// [`readiness`]), and `money` and `date` print nothing for a blank
+    /// value rather than fail, as a blank field is what readiness reports.
+    pub fn marking() -> Engine {
+        let mut engine = Engine::new();
+        engine.prints = Some(Vec::new());
+        engine
+            .tera
+            .register_function(readiness::MARK, readiness::mark);
+        engine.tera.register_function("money", blank_on_null(money));
+        engine.tera.register_function("date", blank_on_null(date));
+        engine
+    }
+
+    /// The fields template `name` prints blank for `data`, as context
+    /// paths (`contact.phone`); only for an engine made by [`marking`].
+    ///
+    /// [`marking`]: Engine::marking
+    pub fn blank_fields(&self, name: &str, data: &Value) -> Result<Vec<String>, TemplateError> {
+        let rendered = self.render(name, data)?;
+        let prints = self.prints.as_deref().unwrap_or_default();
+        Ok(readiness::blank_paths(&rendered.markdown, prints, data))
     }
 
     /// The name a body is known by inside tera (and in `include`).
@@ -170,57 +197,46 @@ impl Engine {
     /// Checks and adds a template; another of the same name is replaced.
     /// Other templates include it as `"NAME.md"`.
     pub fn add(&mut self, name: &str, source: &str) -> Result<(), TemplateError> {
-        let body_name = Engine::body_name(name);
-        if source.len() > MAX_SOURCE_BYTES {
-            return Err(TemplateError::Limit {
-                template: body_name,
-                message: format!("the template is larger than {MAX_SOURCE_BYTES} bytes"),
-            });
+        self.add_all(&[(name, source)])
+    }
+
+    /// Checks and adds templates that may extend or include each other, in
+    /// any order; on an error none of them is added.
+    pub fn add_all(&mut self, templates: &[(&str, &str)]) -> Result<(), TemplateError> {
+        let mut prints = self.prints.clone();
+        let prepared = templates
+            .iter()
+            .map(|(name, source)| prepare(name, source, prints.as_mut()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names = Vec::new();
+        let mut bodies = Vec::new();
+        for p in prepared {
+            for template in p.parsed {
+                names.push(template.name.clone());
+                self.tera.templates.insert(template.name.clone(), template);
+            }
+            self.fronts.insert(p.body_name.clone(), p.fields);
+            bodies.push(p.body_name);
         }
-        let split = front_matter::split(source).map_err(|source| TemplateError::FrontMatter {
-            template: body_name.clone(),
-            source,
-        })?;
-        check_nesting(&body_name, source)?;
-        let mut fields = BTreeMap::new();
-        let mut sources = vec![(body_name.clone(), split.body.clone())];
-        for (key, field) in &split.fields {
-            // Padded to its place, so errors point into the source.
-            let field_name = format!("{body_name} (front matter `{key}`)");
-            let padded = "\n".repeat(field.line - 1) + &" ".repeat(field.column - 1) + &field.value;
-            sources.push((field_name.clone(), padded));
-            fields.insert(key.clone(), field_name);
-        }
-        // Every loop step checks the clock: the loops are instrumented before
-        // the one parse. Each source is parsed apart, so an error names this
-        // template and not the whole set; a syntax error is reported from
-        // the author's source, so its position is theirs.
-        let mut parsed = Vec::with_capacity(sources.len());
-        for (n, s) in &sources {
-            let template = tera::Template::new(n, None, &instrument(s)).map_err(|e| {
-                let original = tera::Template::new(n, None, s).err();
-                syntax_error(n, original.as_ref().unwrap_or(&e))
-            })?;
-            check_ast(n, &template.ast)?;
-            parsed.push(template);
-        }
-        let names: Vec<String> = parsed.iter().map(|t| t.name.clone()).collect();
-        for template in parsed {
-            self.tera.templates.insert(template.name.clone(), template);
-        }
-        self.fronts.insert(body_name.clone(), fields);
         let linked = self
             .tera
             .build_inheritance_chains()
-            .map_err(|e| syntax_error(&body_name, &e))
-            .and_then(|()| self.check_include_cycles(&body_name));
+            .map_err(|e| syntax_error(&bodies[0], &e))
+            .and_then(|()| {
+                bodies
+                    .iter()
+                    .try_for_each(|body| self.check_include_cycles(body))
+            });
         if let Err(e) = linked {
             for n in names {
                 self.tera.templates.remove(&n);
             }
-            self.fronts.remove(&body_name);
+            for body in bodies {
+                self.fronts.remove(&body);
+            }
             return Err(e);
         }
+        self.prints = prints;
         Ok(())
     }
 
@@ -318,6 +334,89 @@ impl Engine {
         }
         None
     }
+}
+
+/// A template checked and parsed, not yet added to an engine.
+struct Prepared {
+    body_name: String,
+    /// Front matter keys and the names their templates are parsed under.
+    fields: BTreeMap<String, String>,
+    parsed: Vec<tera::Template>,
+}
+
+/// Checks `source` as template `name` and parses it, body and front matter
+/// fields apart, so an error names this template and not a whole set.
+fn prepare(
+    name: &str,
+    source: &str,
+    prints: Option<&mut readiness::Prints>,
+) -> Result<Prepared, TemplateError> {
+    let body_name = Engine::body_name(name);
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(TemplateError::Limit {
+            template: body_name,
+            message: format!("the template is larger than {MAX_SOURCE_BYTES} bytes"),
+        });
+    }
+    let split = front_matter::split(source).map_err(|source| TemplateError::FrontMatter {
+        template: body_name.clone(),
+        source,
+    })?;
+    check_nesting(&body_name, source)?;
+    let mut fields = BTreeMap::new();
+    let body = match prints {
+        Some(prints) => readiness::mark_prints(&split.body, prints),
+        None => split.body.clone(),
+    };
+    let mut sources = vec![(body_name.clone(), body)];
+    for (key, field) in &split.fields {
+        // Padded to its place, so errors point into the source.
+        let field_name = format!("{body_name} (front matter `{key}`)");
+        let padded = "\n".repeat(field.line - 1) + &" ".repeat(field.column - 1) + &field.value;
+        sources.push((field_name.clone(), padded));
+        fields.insert(key.clone(), field_name);
+    }
+    // Every loop step checks the clock: the loops are instrumented before
+    // the one parse. A syntax error is reported from the author's source,
+    // so its position is theirs.
+    let mut parsed = Vec::with_capacity(sources.len());
+    for (n, s) in &sources {
+        let template = tera::Template::new(n, None, &instrument(s)).map_err(|e| {
+            let original = tera::Template::new(n, None, s).err();
+            syntax_error(n, original.as_ref().unwrap_or(&e))
+        })?;
+        check_ast(n, &template.ast)?;
+        parsed.push(template);
+    }
+    Ok(Prepared {
+        body_name,
+        fields,
+        parsed,
+    })
+}
+
+/// Checks `source` as template `name` on its own: syntax (with line and
+/// column), front matter and the sandbox's limits; not what it includes.
+pub fn check(name: &str, source: &str) -> Result<(), TemplateError> {
+    prepare(name, source, None).map(|_| ())
+}
+
+/// The templates `source` extends or includes, as it names them
+/// (`"KEY.md"`).
+pub fn references(name: &str, source: &str) -> Result<Vec<String>, TemplateError> {
+    let prepared = prepare(name, source, None)?;
+    let mut names = Vec::new();
+    for template in &prepared.parsed {
+        names.extend(template.parent.iter().cloned());
+        visit(&template.ast, &mut |node| {
+            if let Node::Include(_, included, _) = node {
+                names.extend(included.iter().cloned());
+            }
+        });
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// Sets up this thread's budget for one render and clears it after.
@@ -534,46 +633,14 @@ fn tick(_: &HashMap<String, Value>) -> tera::Result<Value> {
 /// body, so a loop that writes nothing and calls nothing still stops on
 /// time. Raw sections and comments are left as they are.
 fn instrument(source: &str) -> String {
-    let mut out = String::with_capacity(source.len() + 64);
-    let mut rest = source;
-    let mut raw = false;
-    loop {
-        let next = [rest.find("{%"), rest.find("{#")]
-            .into_iter()
-            .flatten()
-            .min();
-        let Some(start) = next else {
-            out.push_str(rest);
-            return out;
-        };
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        if after.starts_with("{#") {
-            let end = after.find("#}").map_or(after.len(), |i| i + 2);
-            out.push_str(&after[..end]);
-            rest = &after[end..];
-            continue;
-        }
-        let end = after.find("%}").map_or(after.len(), |i| i + 2);
-        let tag = &after[..end];
+    tags::rewrite(source, |tag, kind, raw, out| {
         out.push_str(tag);
-        rest = &after[end..];
-        let word = tag[2..]
-            .trim_start_matches(['-', ' ', '\t', '\n', '\r'])
-            .split_whitespace()
-            .next()
-            .unwrap_or_default();
-        match word {
-            "raw" => raw = true,
-            "endraw" => raw = false,
-            "for" if !raw => {
-                // Keep the tag's whitespace control for what follows it.
-                let close = if tag.ends_with("-%}") { "-}}" } else { "}}" };
-                out.push_str(&format!("{{{{ {TICK}() {close}"));
-            }
-            _ => {}
+        if kind == tags::Kind::Statement && !raw && tags::word(tag) == "for" {
+            // Keep the tag's whitespace control for what follows it.
+            let close = if tag.ends_with("-%}") { "-}}" } else { "}}" };
+            out.push_str(&format!("{{{{ {TICK}() {close}"));
         }
-    }
+    })
 }
 
 /// A variable set inside a loop from an expression that uses one such
@@ -775,6 +842,19 @@ fn money(args: &HashMap<String, Value>) -> tera::Result<Value> {
     format::money(amount, &currency, &locale)
         .map(Value::String)
         .map_err(|e| tera::Error::msg(format!("`money`: {e}")))
+}
+
+/// `function`, printing nothing when an argument is `null`.
+fn blank_on_null(
+    function: fn(&HashMap<String, Value>) -> tera::Result<Value>,
+) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| {
+        if args.values().any(Value::is_null) {
+            Ok(Value::String(String::new()))
+        } else {
+            function(args)
+        }
+    }
 }
 
 /// `date(value=…, format="long", locale="de")`.

@@ -87,6 +87,25 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The one parameter in the request path as text: a key where a record
+/// may be named by key or id.
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::bad_request("path", e.body_text()))?;
+        params
+            .iter()
+            .next()
+            .map(|(_, value)| PathText(value.to_owned()))
+            .ok_or_else(|| Error::bad_request("id", "missing"))
+    }
+}
+
 /// A list's paging, search and sync parameters, and its filters `F`. An
 /// unknown parameter is refused, so a typo never silently widens a list.
 pub struct ListArgs<F> {
@@ -98,19 +117,37 @@ impl<S: Send + Sync, F: DeserializeOwned> FromRequestParts<S> for ListArgs<F> {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
-                .map_err(|e| Error::bad_request("query", e.to_string()))?;
-        let mut map = serde_json::Map::new();
-        for (k, v) in pairs {
-            if map.contains_key(&k) {
-                return Err(Error::bad_request(k, "is given more than once"));
-            }
-            map.insert(k, serde_json::Value::String(v));
-        }
+        let mut map = query_map(parts)?;
         let params = ListParams::take_from(&mut map)?;
         let filter = input::from_query_map(map)?;
         Ok(ListArgs { params, filter })
+    }
+}
+
+/// The query parameters, each at most once.
+fn query_map(parts: &Parts) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map_err(|e| Error::bad_request("query", e.to_string()))?;
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        if map.contains_key(&k) {
+            return Err(Error::bad_request(k, "is given more than once"));
+        }
+        map.insert(k, serde_json::Value::String(v));
+    }
+    Ok(map)
+}
+
+/// Query parameters decoded into `T`; a missing, unknown or malformed one
+/// is a 400 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        Ok(ApiQuery(input::from_query_map(query_map(parts)?)?))
     }
 }
 

@@ -126,6 +126,7 @@ use crate::crm::activities::{Activity, ActivityFilter, ActivityInput};
 use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
 use crate::crm::deals::{Deal, DealFilter, DealInput};
 use crate::crm::profiling::{Question, QuestionFilter, QuestionInput};
+use crate::templates::store::{Template, TemplateFilter, TemplateInput};
 
 collection!(
     accounts,
@@ -173,8 +174,19 @@ collection!(
     "/profile-questions/{id}"
 );
 
+collection!(
+    templates,
+    Template,
+    TemplateInput,
+    TemplateFilter,
+    "templates",
+    "/templates",
+    "/templates/{id}"
+);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(templates::routes())
         .merge(accounts::routes())
         .merge(contacts::routes())
         .merge(deals::routes())

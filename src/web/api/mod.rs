@@ -6,8 +6,10 @@ mod audit;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
+mod readiness;
 mod session;
 mod settings;
+mod templates;
 mod users;
 
 use serde::Serialize;
@@ -109,7 +111,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
+        .merge(readiness::routes())
         .merge(session::routes())
         .merge(settings::routes())
+        .merge(templates::routes())
         .merge(users::routes())
 }

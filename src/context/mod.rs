@@ -1,0 +1,210 @@
+//! The template context: what a document knows about its subject, built
+//! from the CRM. Its shape is the reference for template writers (README,
+//! "The template context"); every field is present, `null` when blank, so
+//! a template can test any of them.
+
+pub mod readiness;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Actor;
+use crate::auth::users::User;
+use crate::crm;
+use crate::crm::accounts::Account;
+use crate::crm::contacts::Contact;
+use crate::crm::deal_contacts::{self, DealRole};
+use crate::crm::deals::Deal;
+use crate::crm::profiling::{self, Subject as AnswerSubject};
+use crate::error::Error;
+use crate::settings;
+use crate::store::records;
+use crate::store::{Id, Store};
+
+/// What a document is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Deal(Id),
+    Contact(Id),
+    Account(Id),
+}
+
+/// The records the context was made from, so readiness can say which one
+/// holds a blank field.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub deal: Option<Deal>,
+    pub account: Option<Account>,
+    /// The deal's primary contact, or the subject contact.
+    pub contact: Option<Contact>,
+    /// Whose name signs the document: the subject's owner.
+    pub rep: Option<User>,
+}
+
+pub struct Built {
+    pub value: Value,
+    pub sources: Sources,
+}
+
+/// The context for `subject`, as `actor` may see it.
+pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Built, Error> {
+    let mut sources = Sources::default();
+    let mut contacts = Vec::new();
+    match subject {
+        Subject::Deal(id) => {
+            let deal = crm::get_checked::<Deal>(store, actor, id).await?;
+            sources.account = Some(crm::get::<Account>(store, deal.account_id).await?);
+            if let Some(primary) = deal.primary_contact_id {
+                sources.contact = Some(crm::get::<Contact>(store, primary).await?);
+            }
+            contacts = deal_contacts::list(store, actor, id).await?;
+            sources.rep = Some(user(store, deal.owner_id).await?);
+            sources.deal = Some(deal);
+        }
+        Subject::Contact(id) => {
+            let contact = crm::get_checked::<Contact>(store, actor, id).await?;
+            if let Some(account) = contact.account_id {
+                sources.account = Some(crm::get::<Account>(store, account).await?);
+            }
+            sources.rep = Some(user(store, contact.owner_id).await?);
+            sources.contact = Some(contact);
+        }
+        Subject::Account(id) => {
+            let account = crm::get_checked::<Account>(store, actor, id).await?;
+            sources.rep = Some(user(store, account.owner_id).await?);
+            sources.account = Some(account);
+        }
+    }
+    let company = settings::get(store).await?.document.company;
+    let mut value = json!({
+        "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        "locale": "en",
+        "seller": {
+            "name": company.name,
+            "address": company.address,
+            "phone": company.phone,
+            "email": company.email,
+            "website": company.website,
+        },
+        "rep": sources.rep.as_ref().map(|u| json!({
+            "name": u.name, "title": u.title, "email": u.email, "phone": u.phone,
+        })),
+        "quote": null,
+    });
+    let deal = match &sources.deal {
+        Some(deal) => {
+            let mut v = fields(deal)?;
+            for hidden in [
+                "account_id",
+                "primary_contact_id",
+                "owner_id",
+                "probability_is_default",
+            ] {
+                v.remove(hidden);
+            }
+            v.insert(
+                "answers".into(),
+                answers(store, actor, AnswerSubject::Deal, deal.meta.id).await?,
+            );
+            Value::Object(v)
+        }
+        None => Value::Null,
+    };
+    let account = match &sources.account {
+        Some(account) => {
+            let mut v = fields(account)?;
+            v.remove("owner_id");
+            v.insert(
+                "answers".into(),
+                answers(store, actor, AnswerSubject::Account, account.meta.id).await?,
+            );
+            Value::Object(v)
+        }
+        None => Value::Null,
+    };
+    let contact = match &sources.contact {
+        Some(contact) => contact_value(store, actor, contact, None).await?,
+        None => Value::Null,
+    };
+    let mut listed = Vec::new();
+    for dc in &contacts {
+        listed.push(contact_value(store, actor, &dc.contact, Some(dc.role)).await?);
+    }
+    if let Value::Object(map) = &mut value {
+        map.insert("deal".into(), deal);
+        map.insert("account".into(), account);
+        map.insert("contact".into(), contact);
+        map.insert("contacts".into(), Value::Array(listed));
+    }
+    Ok(Built { value, sources })
+}
+
+async fn user(store: &Store, id: Id) -> Result<User, Error> {
+    records::get::<User>(store, id)
+        .await?
+        .ok_or_else(|| Error::not_found("user", id))
+}
+
+/// A record's fields as the API shows them, without its bookkeeping.
+fn fields<T: Serialize>(record: &T) -> Result<Map<String, Value>, Error> {
+    let Value::Object(mut map) =
+        serde_json::to_value(record).map_err(|e| Error::Internal(e.to_string()))?
+    else {
+        return Err(Error::Internal("a record is not an object".into()));
+    };
+    for meta in ["version", "created_at", "updated_at"] {
+        map.remove(meta);
+    }
+    Ok(map)
+}
+
+async fn contact_value(
+    store: &Store,
+    actor: &Actor,
+    contact: &Contact,
+    role: Option<DealRole>,
+) -> Result<Value, Error> {
+    let mut v = fields(contact)?;
+    for hidden in ["account_id", "owner_id"] {
+        v.remove(hidden);
+    }
+    let name = contact.full_name();
+    v.insert(
+        "name".into(),
+        if name.trim().is_empty() {
+            Value::Null
+        } else {
+            name.into()
+        },
+    );
+    if let Some(role) = role {
+        v.insert(
+            "role".into(),
+            serde_json::to_value(role).unwrap_or(Value::Null),
+        );
+    }
+    v.insert(
+        "answers".into(),
+        answers(store, actor, AnswerSubject::Contact, contact.meta.id).await?,
+    );
+    Ok(Value::Object(v))
+}
+
+/// The record's profiling answers by question key; every active question
+/// of its kind is present, `null` when unanswered.
+async fn answers(
+    store: &Store,
+    actor: &Actor,
+    subject: AnswerSubject,
+    id: Id,
+) -> Result<Value, Error> {
+    let given = profiling::answers(store, actor, subject, id).await?;
+    let mut map = Map::new();
+    for key in profiling::active_keys(store, subject).await? {
+        map.insert(key, Value::Null);
+    }
+    for (key, answer) in given.answers {
+        map.insert(key, answer.value);
+    }
+    Ok(Value::Object(map))
+}

@@ -1,0 +1,259 @@
+//! Readiness: which blank fields a document for this subject would print,
+//! each named with the record that holds it, the API path that writes it,
+//! and whether the caller may.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Sources, Subject, build};
+use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
+use crate::crm::profiling::Subject as AnswerSubject;
+use crate::error::Error;
+use crate::store::{Id, JsonText, Sql, Store};
+use crate::templates::store;
+
+/// A blank field a document needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Missing {
+    /// `account`, `contact`, `deal`, `user` or `settings`.
+    pub entity: &'static str,
+    /// The record; `null` for settings.
+    pub id: Option<Id>,
+    /// The field as the API names it: `phone`, `answers.<question_key>`,
+    /// or `company.<field>` in the settings.
+    pub field: String,
+    pub label: String,
+    /// `text`, `number`, `date`, `bool`, `choice`, `multi`, `email`,
+    /// `phone` or `money`: what input fills it.
+    pub kind: String,
+    /// The choices of a `choice` or `multi` field.
+    pub options: Option<Vec<String>>,
+    /// Whether the caller may write it.
+    pub editable: bool,
+    /// The API path that writes it: PATCH the record (PUT for answers).
+    pub href: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// The template checked, and its published version.
+    pub template: String,
+    pub template_version: i64,
+    pub ready: bool,
+    pub missing: Vec<Missing>,
+}
+
+/// What template `key` (its published version) would print blank for
+/// `subject`.
+pub async fn check(
+    store: &Store,
+    actor: &Actor,
+    subject: Subject,
+    key: &str,
+) -> Result<Readiness, Error> {
+    let built = build(store, actor, subject).await?;
+    let loaded = store::load_sources(store, key).await?;
+    let engine = loaded.engine(true)?;
+    let paths = engine
+        .blank_fields(&loaded.template.key, &built.value)
+        .map_err(|e| Error::invalid("template", e.to_string()))?;
+    let mut missing = Vec::new();
+    for path in paths {
+        for item in items(store, actor, &built.sources, &path).await? {
+            if !missing.contains(&item) {
+                missing.push(item);
+            }
+        }
+    }
+    Ok(Readiness {
+        template: loaded.template.key,
+        template_version: loaded.template.published_version.unwrap_or_default(),
+        ready: missing.is_empty(),
+        missing,
+    })
+}
+
+/// The record fields behind context path `path` (`contact.name` is two).
+async fn items(
+    store: &Store,
+    actor: &Actor,
+    sources: &Sources,
+    path: &str,
+) -> Result<Vec<Missing>, Error> {
+    let mut parts = path.splitn(3, '.');
+    let (Some(root), Some(field)) = (parts.next(), parts.next()) else {
+        return Ok(Vec::new());
+    };
+    let rest = parts.next();
+    let record = match root {
+        "deal" => sources
+            .deal
+            .as_ref()
+            .map(|d| (d.meta.id, d.owner_id, "deals", AnswerSubject::Deal)),
+        "account" => sources
+            .account
+            .as_ref()
+            .map(|a| (a.meta.id, a.owner_id, "accounts", AnswerSubject::Account)),
+        "contact" => sources
+            .contact
+            .as_ref()
+            .map(|c| (c.meta.id, c.owner_id, "contacts", AnswerSubject::Contact)),
+        "rep" => {
+            let Some(rep) = &sources.rep else {
+                return Ok(Vec::new());
+            };
+            let own = rep.meta.id == actor.user_id;
+            return Ok(vec![Missing {
+                entity: "user",
+                id: Some(rep.meta.id),
+                field: field.to_owned(),
+                label: label(field),
+                kind: kind(field).to_owned(),
+                options: None,
+                editable: own || policy::allow(actor, Action::Administer).is_ok(),
+                href: if own {
+                    "/api/v1/me".to_owned()
+                } else {
+                    format!("/api/v1/users/{}", rep.meta.id)
+                },
+            }]);
+        }
+        "seller" => {
+            return Ok(vec![Missing {
+                entity: "settings",
+                id: None,
+                field: format!("company.{field}"),
+                label: format!("Company {}", label(field).to_lowercase()),
+                kind: kind(field).to_owned(),
+                options: None,
+                editable: policy::allow(actor, Action::Administer).is_ok(),
+                href: "/api/v1/settings".to_owned(),
+            }]);
+        }
+        _ => None,
+    };
+    let Some((id, owner, table, answer_subject)) = record else {
+        return Ok(Vec::new());
+    };
+    let editable = may_change(store, actor, sources, table, id, owner).await?;
+    let entity = &table[..table.len() - 1];
+    if field == "answers" {
+        let Some(key) = rest.and_then(|r| r.split('.').next()) else {
+            return Ok(Vec::new());
+        };
+        let question = question(store, key, answer_subject).await?;
+        return Ok(vec![Missing {
+            entity,
+            id: Some(id),
+            field: format!("answers.{key}"),
+            label: question
+                .as_ref()
+                .map_or_else(|| label(key), |q| q.label.clone()),
+            kind: question
+                .as_ref()
+                .map_or("text".to_owned(), |q| q.kind.clone()),
+            options: question.and_then(|q| q.options.map(|o| o.0)),
+            editable,
+            href: format!("/api/v1/{table}/{id}/answers"),
+        }]);
+    }
+    // A contact's name is its first and last name.
+    let fields: Vec<&str> = match (root, field) {
+        ("contact", "name") => {
+            let c = sources.contact.as_ref();
+            [
+                ("first_name", c.and_then(|c| c.first_name.as_ref())),
+                ("last_name", c.and_then(|c| c.last_name.as_ref())),
+            ]
+            .into_iter()
+            .filter(|(_, v)| v.is_none_or(|v| v.trim().is_empty()))
+            .map(|(f, _)| f)
+            .collect()
+        }
+        _ => vec![field],
+    };
+    Ok(fields
+        .into_iter()
+        .map(|field| Missing {
+            entity,
+            id: Some(id),
+            field: field.to_owned(),
+            label: label(field),
+            kind: kind(field).to_owned(),
+            options: None,
+            editable,
+            href: format!("/api/v1/{table}/{id}"),
+        })
+        .collect())
+}
+
+/// Whether `actor` may write the record: by the policy, or as the owner of
+/// the deal whose account or contact it is (a blank field named by
+/// readiness).
+async fn may_change(
+    store: &Store,
+    actor: &Actor,
+    sources: &Sources,
+    table: &str,
+    id: Id,
+    owner: Id,
+) -> Result<bool, Error> {
+    if policy::require_on(actor, Action::ChangeCrm, Some(owner)).is_ok() {
+        return Ok(true);
+    }
+    if table == "deals" || policy::require(actor, Action::FillBlank).is_err() {
+        return Ok(false);
+    }
+    if sources
+        .deal
+        .as_ref()
+        .is_some_and(|d| d.owner_id == actor.user_id)
+    {
+        return Ok(true);
+    }
+    let mut tx = store.begin().await?;
+    let own = crate::crm::on_own_deal(&mut tx, table, id, actor).await?;
+    tx.commit().await?;
+    Ok(own)
+}
+
+#[derive(sqlx::FromRow)]
+struct QuestionRow {
+    label: String,
+    kind: String,
+    options: Option<JsonText<Vec<String>>>,
+}
+
+async fn question(
+    store: &Store,
+    key: &str,
+    subject: AnswerSubject,
+) -> Result<Option<QuestionRow>, Error> {
+    let mut sql = Sql::new("SELECT label, kind, options FROM profile_questions WHERE key = ");
+    sql.bind(key).push(" AND applies_to = ").bind(subject);
+    Ok(store.fetch_optional::<QuestionRow>(&sql).await?)
+}
+
+/// `employee_count` as `Employee count`.
+fn label(field: &str) -> String {
+    let text = field.replace('_', " ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// The input a record field takes.
+fn kind(field: &str) -> &'static str {
+    match field {
+        "email" => "email",
+        "phone" => "phone",
+        "amount" => "money",
+        "employee_count" | "probability" => "number",
+        "stage" | "credit_status" => "choice",
+        f if f.ends_with("_date") => "date",
+        _ => "text",
+    }
+}
