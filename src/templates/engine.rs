@@ -401,24 +401,6 @@ pub fn check(name: &str, source: &str) -> Result<(), TemplateError> {
     prepare(name, source, None).map(|_| ())
 }
 
-/// The templates `source` extends or includes, as it names them
-/// (`"KEY.md"`).
-pub fn references(name: &str, source: &str) -> Result<Vec<String>, TemplateError> {
-    let prepared = prepare(name, source, None)?;
-    let mut names = Vec::new();
-    for template in &prepared.parsed {
-        names.extend(template.parent.iter().cloned());
-        visit(&template.ast, &mut |node| {
-            if let Node::Include(_, included, _) = node {
-                names.extend(included.iter().cloned());
-            }
-        });
-    }
-    names.sort();
-    names.dedup();
-    Ok(names)
-}
-
 /// Sets up this thread's budget for one render and clears it after.
 struct BudgetGuard;
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::engine::{self, Engine, TemplateError};
+use super::tags;
 use crate::audit;
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
@@ -272,23 +273,21 @@ pub async fn versions(
     Ok(store.fetch_all::<TemplateVersion>(&sql).await?)
 }
 
-/// The source template `key` would be generated from.
-async fn published_source(store: &Store, key: &str) -> Result<(Template, String), Error> {
-    let template = by_key(store, key).await?;
-    let Some(number) = template.published_version else {
-        return Err(Error::conflict(format!(
-            "the template `{key}` has no published version yet"
-        )));
-    };
-    let mut sql = Sql::new("SELECT * FROM template_versions WHERE template_id = ");
-    sql.bind(template.meta.id)
-        .push(" AND number = ")
-        .bind(number);
-    let version = store
-        .fetch_optional::<TemplateVersion>(&sql)
-        .await?
-        .ok_or_else(|| Error::Internal(format!("version {number} of `{key}` is missing")))?;
-    Ok((template, version.source))
+/// The published source of every template, by key: one query, a few
+/// kilobytes each, whatever a template reaches.
+async fn all_published(store: &Store) -> Result<BTreeMap<String, String>, Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        key: String,
+        source: String,
+    }
+    let rows: Vec<Row> = store
+        .fetch_all(&Sql::new(
+            "SELECT t.key AS key, v.source AS source FROM templates t \
+             JOIN template_versions v ON v.template_id = t.id AND v.number = t.published_version",
+        ))
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.source)).collect())
 }
 
 /// A template's published version and every published template it
@@ -341,38 +340,45 @@ impl Published {
 
 /// The published version of `key` with everything it reaches.
 pub async fn load_sources(store: &Store, key: &str) -> Result<Published, Error> {
-    let (template, source) = published_source(store, key).await?;
+    let template = by_key(store, key).await?;
+    if template.published_version.is_none() {
+        return Err(Error::conflict(format!(
+            "the template `{}` has no published version yet",
+            template.key
+        )));
+    }
+    let published = all_published(store).await?;
+    let source = published
+        .get(&template.key)
+        .cloned()
+        .ok_or_else(|| Error::Internal(format!("the published `{}` is missing", template.key)))?;
     let mut sources = BTreeMap::new();
-    gather(store, &template.key, source, &mut sources).await?;
+    gather(&template.key, source, &published, &mut sources)?;
     Ok(Published { template, sources })
 }
 
 /// Adds `source` (of `key`) and, depth first, the published templates it
 /// names to `sources`. Cycles are left for the engine to refuse.
-async fn gather(
-    store: &Store,
+fn gather(
     key: &str,
     source: String,
+    published: &BTreeMap<String, String>,
     sources: &mut BTreeMap<String, String>,
 ) -> Result<(), Error> {
-    let names =
-        engine::references(key, &source).map_err(|e| Error::invalid("template", e.to_string()))?;
+    let names = tags::references(&source);
     sources.insert(key.to_owned(), source);
     for name in names {
         let dependency = name.strip_suffix(engine::BODY_SUFFIX).unwrap_or(&name);
         if sources.contains_key(dependency) {
             continue;
         }
-        let (_, found) = published_source(store, dependency)
-            .await
-            .map_err(|e| match e {
-                Error::NotFound(_) | Error::Conflict { .. } => Error::invalid(
-                    "template",
-                    format!("`{key}` uses `{name}`, which has no published version"),
-                ),
-                other => other,
-            })?;
-        Box::pin(gather(store, dependency, found, sources)).await?;
+        let Some(found) = published.get(dependency) else {
+            return Err(Error::invalid(
+                "template",
+                format!("`{key}` uses `{name}`, which has no published version"),
+            ));
+        };
+        gather(dependency, found.clone(), published, sources)?;
     }
     Ok(())
 }
@@ -401,7 +407,12 @@ pub async fn publish(store: &Store, actor: &Actor, key: &str) -> Result<Template
     };
     // The draft must load with what it uses, as generation will load it.
     let mut sources = BTreeMap::new();
-    gather(store, key, draft.clone(), &mut sources).await?;
+    gather(
+        &current.key,
+        draft.clone(),
+        &all_published(store).await?,
+        &mut sources,
+    )?;
     add_sources(Engine::new(), &sources).map_err(|e| Error::invalid("draft", e.to_string()))?;
 
     let mut tx = store.begin().await?;
@@ -469,7 +480,11 @@ pub async fn new_draft(store: &Store, actor: &Actor, key: &str) -> Result<Templa
             "the template `{key}` has a draft already; change it with PATCH"
         )));
     }
-    let (_, source) = published_source(store, key).await?;
+    let source = load_sources(store, key)
+        .await?
+        .sources
+        .remove(&template.key)
+        .ok_or_else(|| Error::Internal(format!("the published `{key}` is missing")))?;
     let mut patch = serde_json::Map::new();
     patch.insert("draft".into(), source.into());
     patch.insert("version".into(), template.meta.version.into());

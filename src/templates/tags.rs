@@ -55,6 +55,31 @@ pub fn rewrite(source: &str, mut rewrite: impl FnMut(&str, Kind, bool, &mut Stri
     }
 }
 
+/// The templates `source` includes or extends, as it names them
+/// (`"KEY.md"`): tera takes only string literals there, so the quoted
+/// strings of those statements are all of them.
+pub fn references(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    rewrite(source, |tag, kind, raw, _| {
+        if kind != Kind::Statement || raw || !matches!(word(tag), "include" | "extends") {
+            return;
+        }
+        let mut rest = tag;
+        while let Some(open) = rest.find(['"', '\'', '`']) {
+            let quote = &rest[open..open + 1];
+            let after = &rest[open + 1..];
+            let Some(close) = after.find(quote) else {
+                break;
+            };
+            names.push(after[..close].to_owned());
+            rest = &after[close + 1..];
+        }
+    });
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// The first word of a statement tag: `for` in `{%- for x in y %}`.
 pub fn word(tag: &str) -> &str {
     tag.get(2..)
@@ -68,6 +93,13 @@ pub fn word(tag: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_are_the_names_included_or_extended_outside_raw() {
+        let source = "{% extends \"frame.md\" %}{% include ['a.md', \"b.md\"] ignore missing %}\
+                      {% raw %}{% include \"no.md\" %}{% endraw %}{{ \"x.md\" }}";
+        assert_eq!(references(source), vec!["a.md", "b.md", "frame.md"]);
+    }
 
     #[test]
     fn every_tag_is_seen_once_with_its_kind_and_raw_state() {
