@@ -76,6 +76,7 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
         }
     }
     let company = settings::get(store).await?.document.company;
+    let keys = QuestionKeys::read(store).await?;
     let mut value = json!({
         "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
         "locale": "en",
@@ -104,7 +105,7 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
             }
             v.insert(
                 "answers".into(),
-                answers(store, actor, AnswerSubject::Deal, deal.meta.id).await?,
+                answers(store, &keys.deal, deal.meta.id).await?,
             );
             Value::Object(v)
         }
@@ -116,19 +117,19 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
             v.remove("owner_id");
             v.insert(
                 "answers".into(),
-                answers(store, actor, AnswerSubject::Account, account.meta.id).await?,
+                answers(store, &keys.account, account.meta.id).await?,
             );
             Value::Object(v)
         }
         None => Value::Null,
     };
     let contact = match &sources.contact {
-        Some(contact) => contact_value(store, actor, contact, None).await?,
+        Some(contact) => contact_value(store, &keys, contact, None).await?,
         None => Value::Null,
     };
     let mut listed = Vec::new();
     for dc in &contacts {
-        listed.push(contact_value(store, actor, &dc.contact, Some(dc.role)).await?);
+        listed.push(contact_value(store, &keys, &dc.contact, Some(dc.role)).await?);
     }
     if let Value::Object(map) = &mut value {
         map.insert("deal".into(), deal);
@@ -160,7 +161,7 @@ fn fields<T: Serialize>(record: &T) -> Result<Map<String, Value>, Error> {
 
 async fn contact_value(
     store: &Store,
-    actor: &Actor,
+    keys: &QuestionKeys,
     contact: &Contact,
     role: Option<DealRole>,
 ) -> Result<Value, Error> {
@@ -185,24 +186,33 @@ async fn contact_value(
     }
     v.insert(
         "answers".into(),
-        answers(store, actor, AnswerSubject::Contact, contact.meta.id).await?,
+        answers(store, &keys.contact, contact.meta.id).await?,
     );
     Ok(Value::Object(v))
 }
 
-/// The record's profiling answers by question key; every active question
-/// of its kind is present, `null` when unanswered.
-async fn answers(
-    store: &Store,
-    actor: &Actor,
-    subject: AnswerSubject,
-    id: Id,
-) -> Result<Value, Error> {
-    let given = profiling::answers(store, actor, subject, id).await?;
-    let mut map = Map::new();
-    for key in profiling::active_keys(store, subject).await? {
-        map.insert(key, Value::Null);
+/// The keys of the active profiling questions of each kind of record.
+struct QuestionKeys {
+    account: Vec<String>,
+    contact: Vec<String>,
+    deal: Vec<String>,
+}
+
+impl QuestionKeys {
+    async fn read(store: &Store) -> Result<QuestionKeys, Error> {
+        Ok(QuestionKeys {
+            account: profiling::active_keys(store, AnswerSubject::Account).await?,
+            contact: profiling::active_keys(store, AnswerSubject::Contact).await?,
+            deal: profiling::active_keys(store, AnswerSubject::Deal).await?,
+        })
     }
+}
+
+/// Record `id`'s profiling answers by question key, with every key of
+/// `keys` present, `null` when unanswered. The caller has read the record.
+async fn answers(store: &Store, keys: &[String], id: Id) -> Result<Value, Error> {
+    let given = profiling::stored_answers(store, id).await?;
+    let mut map: Map<String, Value> = keys.iter().map(|k| (k.clone(), Value::Null)).collect();
     for (key, answer) in given.answers {
         map.insert(key, answer.value);
     }

@@ -2,6 +2,8 @@
 //! each named with the record that holds it, the API path that writes it,
 //! and whether the caller may.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,8 +61,10 @@ pub async fn check(
         .blank_fields(&loaded.template.key, &built.value)
         .map_err(|e| Error::invalid("template", e.to_string()))?;
     let mut missing = Vec::new();
+    // Whether the caller may write each record, asked once per record.
+    let mut editable = HashMap::new();
     for path in paths {
-        for item in items(store, actor, &built.sources, &path).await? {
+        for item in items(store, actor, &built.sources, &mut editable, &path).await? {
             if !missing.contains(&item) {
                 missing.push(item);
             }
@@ -79,6 +83,7 @@ async fn items(
     store: &Store,
     actor: &Actor,
     sources: &Sources,
+    writable: &mut HashMap<Id, bool>,
     path: &str,
 ) -> Result<Vec<Missing>, Error> {
     let mut parts = path.splitn(3, '.');
@@ -136,7 +141,14 @@ async fn items(
     let Some((id, owner, table, answer_subject)) = record else {
         return Ok(Vec::new());
     };
-    let editable = may_change(store, actor, sources, table, id, owner).await?;
+    let editable = match writable.get(&id) {
+        Some(known) => *known,
+        None => {
+            let may = may_change(store, actor, sources, table, id, owner).await?;
+            writable.insert(id, may);
+            may
+        }
+    };
     let entity = &table[..table.len() - 1];
     if field == "answers" {
         let Some(key) = rest.and_then(|r| r.split('.').next()) else {

@@ -308,6 +308,11 @@ pub async fn answers(
     if !records::exists_now(store, subject.table(), id).await? {
         return Err(Error::not_found(subject.as_str(), id));
     }
+    stored_answers(store, id).await
+}
+
+/// The answers of record `id`, for callers that have read the record.
+pub(crate) async fn stored_answers(store: &Store, id: Id) -> Result<Answers, Error> {
     let mut sql = Sql::new(
         "SELECT q.key AS key, a.value AS value, a.updated_at AS updated_at, a.updated_by AS updated_by \
          FROM profile_answers a JOIN profile_questions q ON q.id = a.question_id WHERE a.subject_id = ",

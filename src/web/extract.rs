@@ -50,6 +50,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The parameters of the request path, as they came.
+async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<RawPathParams, Error> {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|e| Error::bad_request("path", e.body_text()))
+}
+
 /// The ids in the request path, in order, each checked to be a UUID.
 pub struct PathIds(pub Vec<Id>);
 
@@ -57,10 +64,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| Error::bad_request("path", e.body_text()))?;
-        params
+        path_params(parts, state)
+            .await?
             .iter()
             .map(|(name, value)| {
                 value
@@ -95,10 +100,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathText {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| Error::bad_request("path", e.body_text()))?;
-        params
+        path_params(parts, state)
+            .await?
             .iter()
             .next()
             .map(|(_, value)| PathText(value.to_owned()))

@@ -161,12 +161,14 @@ impl Context {
 
 /// How runs look: the marks inline markup has put on them.
 #[derive(Clone, Copy, Default)]
-struct Marks {
+struct Marks<'c> {
     bold: bool,
     italic: bool,
     strike: bool,
     code: bool,
     link: bool,
+    /// A colour of the text's own (a link keeps the accent).
+    color: Option<&'c str>,
 }
 
 enum Piece {
@@ -366,7 +368,12 @@ impl Writer<'_> {
     }
 
     /// `p` with runs for `inlines`.
-    fn inlines_into(&mut self, mut p: Paragraph, inlines: &[Inline], marks: Marks) -> Paragraph {
+    fn inlines_into(
+        &mut self,
+        mut p: Paragraph,
+        inlines: &[Inline],
+        marks: Marks<'_>,
+    ) -> Paragraph {
         let mut pieces = Vec::new();
         self.pieces(inlines, marks, &mut pieces);
         for piece in pieces {
@@ -378,7 +385,7 @@ impl Writer<'_> {
         p
     }
 
-    fn pieces(&mut self, inlines: &[Inline], marks: Marks, out: &mut Vec<Piece>) {
+    fn pieces(&mut self, inlines: &[Inline], marks: Marks<'_>, out: &mut Vec<Piece>) {
         for inline in inlines {
             match inline {
                 Inline::Text { text } => out.push(Piece::from(self.run(text, marks))),
@@ -455,7 +462,7 @@ impl Writer<'_> {
         }
     }
 
-    fn run(&self, text: &str, marks: Marks) -> Run {
+    fn run(&self, text: &str, marks: Marks<'_>) -> Run {
         let mut run = Run::new().add_text(xml_safe(text));
         if marks.bold {
             run = run.bold();
@@ -475,6 +482,8 @@ impl Writer<'_> {
             run = run
                 .color(hex(&self.theme.colors.accent))
                 .underline("single");
+        } else if let Some(color) = marks.color {
+            run = run.color(color);
         }
         run
     }
@@ -567,9 +576,15 @@ impl Writer<'_> {
                 .zip(&table.columns)
                 .zip(&widths)
                 .map(|((cell, column), &w)| {
-                    let p = self.cell_text(cell, column.align, true, true);
+                    // Bold, in the colour that reads on the accent fill.
+                    let marks = Marks {
+                        bold: true,
+                        color: Some(&on_accent),
+                        ..Marks::default()
+                    };
+                    let p = self.cell_text(cell, column.align, marks, true);
                     TableCell::new()
-                        .add_paragraph(recolor(p, &on_accent))
+                        .add_paragraph(p)
                         .width(w, WidthType::Dxa)
                         .shading(Shading::new().fill(accent.clone()))
                 })
@@ -590,7 +605,11 @@ impl Writer<'_> {
                 .zip(&table.columns)
                 .zip(&widths)
                 .map(|((cell, column), &w)| {
-                    let p = self.cell_text(cell, column.align, row.style != RowStyle::Normal, keep);
+                    let marks = Marks {
+                        bold: row.style != RowStyle::Normal,
+                        ..Marks::default()
+                    };
+                    let p = self.cell_text(cell, column.align, marks, keep);
                     let mut cell = TableCell::new().add_paragraph(p).width(w, WidthType::Dxa);
                     match row.style {
                         RowStyle::Group => cell = cell.shading(Shading::new().fill(shade.clone())),
@@ -626,7 +645,13 @@ impl Writer<'_> {
 
     /// A table cell's text, aligned, bold for headers, groups and
     /// subtotals, kept with the next row where the row must be.
-    fn cell_text(&mut self, content: &[Inline], align: Align, bold: bool, keep: bool) -> Paragraph {
+    fn cell_text(
+        &mut self,
+        content: &[Inline],
+        align: Align,
+        marks: Marks<'_>,
+        keep: bool,
+    ) -> Paragraph {
         let p = self
             .paragraph(styles::TABLE_TEXT)
             .keep_next(keep)
@@ -635,10 +660,6 @@ impl Writer<'_> {
                 Align::Center => AlignmentType::Center,
                 Align::Right => AlignmentType::Right,
             });
-        let marks = Marks {
-            bold,
-            ..Marks::default()
-        };
         self.inlines_into(p, content, marks)
     }
 
@@ -841,16 +862,6 @@ impl Writer<'_> {
         }
         Ok(())
     }
-}
-
-/// A header cell's runs in the colour that reads on the accent fill.
-fn recolor(mut p: Paragraph, color: &str) -> Paragraph {
-    for child in &mut p.children {
-        if let docx_rs::ParagraphChild::Run(run) = child {
-            run.run_property = std::mem::take(&mut run.run_property).color(color);
-        }
-    }
-    p
 }
 
 fn fill_cell(mut cell: TableCell, parts: Vec<Part>) -> TableCell {
