@@ -596,6 +596,82 @@ async fn readiness_lists_exactly_the_blank_printed_fields_until_each_is_filled(a
 }
 both_backends!(readiness_lists_exactly_the_blank_printed_fields_until_each_is_filled);
 
+const TEAM: &str = "---
+title: For {{ account.domain }}
+---
+{% for c in contacts %}- {{ c.name }} ({{ c.role }}): {{ c.email }}
+{% endfor %}
+{% set acct = account %}Country: {{ acct.country }}
+";
+
+async fn readiness_follows_loop_variables_set_names_and_the_front_matter(app: &mut TestApp) {
+    let (_, marketing) = user(app, "marketing").await;
+    let (_, rep) = user(app, "rep").await;
+    publish_new(app, &marketing, "team", "proposal", TEAM).await;
+    let account = app
+        .request_as(
+            Some(&rep),
+            Method::POST,
+            "/api/v1/accounts",
+            Some(&json!({"name": "Loop AG"})),
+        )
+        .await
+        .expect(201);
+    let mut contacts = Vec::new();
+    for (first, email) in [("Ada", Some("ada@loop.example")), ("Ben", None)] {
+        let contact = app
+            .request_as(
+                Some(&rep),
+                Method::POST,
+                "/api/v1/contacts",
+                Some(&json!({"first_name": first, "last_name": "Loop", "email": email,
+                             "account_id": id_of(&account)})),
+            )
+            .await
+            .expect(201);
+        contacts.push(contact);
+    }
+    let deal = app
+        .request_as(
+            Some(&rep),
+            Method::POST,
+            "/api/v1/deals",
+            Some(&json!({"name": "Loops", "account_id": id_of(&account)})),
+        )
+        .await
+        .expect(201);
+    let deal_path = format!("/api/v1/deals/{}", id_of(&deal));
+    send(
+        app,
+        &rep,
+        Method::PUT,
+        format!("{deal_path}/contacts"),
+        json!({"contacts": [
+            {"contact_id": id_of(&contacts[0]), "role": "champion"},
+            {"contact_id": id_of(&contacts[1]), "role": "user"},
+        ]}),
+    )
+    .await;
+
+    let r = readiness(app, &rep, &deal_path, "team").await;
+    // Ben's email, printed through the loop variable; the country, through
+    // a `set` name; the domain, in the document's title.
+    assert_eq!(
+        missing(&r),
+        vec!["account.country", "account.domain", "contact.email"],
+        "{r}"
+    );
+    let email = item(&r, "contact", "email");
+    assert_eq!(email["id"], id_of(&contacts[1]));
+    assert_eq!(
+        email["href"],
+        format!("/api/v1/contacts/{}", id_of(&contacts[1]))
+    );
+    assert_eq!(email["kind"], "email");
+    assert_eq!(item(&r, "account", "domain")["id"], id_of(&account));
+}
+both_backends!(readiness_follows_loop_variables_set_names_and_the_front_matter);
+
 async fn readiness_uses_the_published_version_while_a_draft_exists(app: &mut TestApp) {
     let (_, marketing) = user(app, "marketing").await;
     let published = publish_new(

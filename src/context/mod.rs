@@ -39,6 +39,8 @@ pub struct Sources {
     pub contact: Option<Contact>,
     /// Whose name signs the document: the subject's owner.
     pub rep: Option<User>,
+    /// The deal's contacts, in the order of the context's `contacts`.
+    pub contacts: Vec<Contact>,
 }
 
 pub struct Built {
@@ -49,7 +51,7 @@ pub struct Built {
 /// The context for `subject`, as `actor` may see it.
 pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Built, Error> {
     let mut sources = Sources::default();
-    let mut contacts = Vec::new();
+    let mut roles = Vec::new();
     match subject {
         Subject::Deal(id) => {
             let deal = crm::get_checked::<Deal>(store, actor, id).await?;
@@ -57,7 +59,7 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
             if let Some(primary) = deal.primary_contact_id {
                 sources.contact = Some(crm::get::<Contact>(store, primary).await?);
             }
-            contacts = deal_contacts::list(store, actor, id).await?;
+            roles = deal_contacts::list(store, actor, id).await?;
             sources.rep = Some(user(store, deal.owner_id).await?);
             sources.deal = Some(deal);
         }
@@ -128,8 +130,9 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
         None => Value::Null,
     };
     let mut listed = Vec::new();
-    for dc in &contacts {
+    for dc in roles {
         listed.push(contact_value(store, &keys, &dc.contact, Some(dc.role)).await?);
+        sources.contacts.push(dc.contact);
     }
     if let Value::Object(map) = &mut value {
         map.insert("deal".into(), deal);

@@ -86,11 +86,25 @@ async fn items(
     writable: &mut HashMap<Id, bool>,
     path: &str,
 ) -> Result<Vec<Missing>, Error> {
-    let mut parts = path.splitn(3, '.');
-    let (Some(root), Some(field)) = (parts.next(), parts.next()) else {
+    let Some((root, rest)) = path.split_once('.') else {
         return Ok(Vec::new());
     };
-    let rest = parts.next();
+    // `contacts.N.field` is the deal's Nth contact.
+    let (root, rest) = match root {
+        "contacts" => match rest.split_once('.') {
+            Some((n, rest)) => (n, rest),
+            None => return Ok(Vec::new()),
+        },
+        _ => (root, rest),
+    };
+    let (field, rest) = match rest.split_once('.') {
+        Some((field, rest)) => (field, Some(rest)),
+        None => (rest, None),
+    };
+    let contact = match root.parse::<usize>() {
+        Ok(n) => sources.contacts.get(n),
+        Err(_) => sources.contact.as_ref().filter(|_| root == "contact"),
+    };
     let record = match root {
         "deal" => sources
             .deal
@@ -100,10 +114,6 @@ async fn items(
             .account
             .as_ref()
             .map(|a| (a.meta.id, a.owner_id, "accounts", AnswerSubject::Account)),
-        "contact" => sources
-            .contact
-            .as_ref()
-            .map(|c| (c.meta.id, c.owner_id, "contacts", AnswerSubject::Contact)),
         "rep" => {
             let Some(rep) = &sources.rep else {
                 return Ok(Vec::new());
@@ -136,7 +146,7 @@ async fn items(
                 href: "/api/v1/settings".to_owned(),
             }]);
         }
-        _ => None,
+        _ => contact.map(|c| (c.meta.id, c.owner_id, "contacts", AnswerSubject::Contact)),
     };
     let Some((id, owner, table, answer_subject)) = record else {
         return Ok(Vec::new());
@@ -171,18 +181,15 @@ async fn items(
         }]);
     }
     // A contact's name is its first and last name.
-    let fields: Vec<&str> = match (root, field) {
-        ("contact", "name") => {
-            let c = sources.contact.as_ref();
-            [
-                ("first_name", c.and_then(|c| c.first_name.as_ref())),
-                ("last_name", c.and_then(|c| c.last_name.as_ref())),
-            ]
-            .into_iter()
-            .filter(|(_, v)| v.is_none_or(|v| v.trim().is_empty()))
-            .map(|(f, _)| f)
-            .collect()
-        }
+    let fields: Vec<&str> = match (contact, field) {
+        (Some(c), "name") => [
+            ("first_name", c.first_name.as_ref()),
+            ("last_name", c.last_name.as_ref()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_none_or(|v| v.trim().is_empty()))
+        .map(|(f, _)| f)
+        .collect(),
         _ => vec![field],
     };
     Ok(fields

@@ -81,8 +81,8 @@ pub struct Engine {
     tera: Tera,
     /// Front matter fields per template: `key → internal template name`.
     fronts: HashMap<String, BTreeMap<String, String>>,
-    /// For readiness: what each marked print of the bodies shows.
-    prints: Option<readiness::Prints>,
+    /// For readiness: what each marked print shows.
+    marks: Option<readiness::Marks>,
 }
 
 /// The state of the render running on this thread, for the functions and
@@ -157,7 +157,7 @@ impl Engine {
         Engine {
             tera,
             fronts: HashMap::new(),
-            prints: None,
+            marks: None,
         }
     }
 
@@ -166,7 +166,7 @@ impl Engine {
     /// value rather than fail, as a blank field is what readiness reports.
     pub fn marking() -> Engine {
         let mut engine = Engine::new();
-        engine.prints = Some(Vec::new());
+        engine.marks = Some(readiness::Marks::default());
         engine
             .tera
             .register_function(readiness::MARK, readiness::mark);
@@ -181,8 +181,14 @@ impl Engine {
     /// [`marking`]: Engine::marking
     pub fn blank_fields(&self, name: &str, data: &Value) -> Result<Vec<String>, TemplateError> {
         let rendered = self.render(name, data)?;
-        let prints = self.prints.as_deref().unwrap_or_default();
-        Ok(readiness::blank_paths(&rendered.markdown, prints, data))
+        let prints = self.marks.as_ref().map_or(&[][..], |m| &m.prints);
+        let meta = &rendered.metadata;
+        let mut text = rendered.markdown;
+        for field in [&meta.title, &meta.author, &meta.subject, &meta.date] {
+            text.push('\n');
+            text.push_str(field.as_deref().unwrap_or_default());
+        }
+        Ok(readiness::blank_paths(&text, prints, data))
     }
 
     /// The name a body is known by inside tera (and in `include`).
@@ -203,10 +209,13 @@ impl Engine {
     /// Checks and adds templates that may extend or include each other, in
     /// any order; on an error none of them is added.
     pub fn add_all(&mut self, templates: &[(&str, &str)]) -> Result<(), TemplateError> {
-        let mut prints = self.prints.clone();
+        let mut marks = self.marks.clone();
+        if let Some(marks) = &mut marks {
+            marks.learn(templates.iter().map(|(_, source)| *source));
+        }
         let prepared = templates
             .iter()
-            .map(|(name, source)| prepare(name, source, prints.as_mut()))
+            .map(|(name, source)| prepare(name, source, marks.as_mut()))
             .collect::<Result<Vec<_>, _>>()?;
         let mut names = Vec::new();
         let mut bodies = Vec::new();
@@ -236,7 +245,7 @@ impl Engine {
             }
             return Err(e);
         }
-        self.prints = prints;
+        self.marks = marks;
         Ok(())
     }
 
@@ -349,7 +358,7 @@ struct Prepared {
 fn prepare(
     name: &str,
     source: &str,
-    prints: Option<&mut readiness::Prints>,
+    mut marks: Option<&mut readiness::Marks>,
 ) -> Result<Prepared, TemplateError> {
     let body_name = Engine::body_name(name);
     if source.len() > MAX_SOURCE_BYTES {
@@ -364,15 +373,20 @@ fn prepare(
     })?;
     check_nesting(&body_name, source)?;
     let mut fields = BTreeMap::new();
-    let body = match prints {
-        Some(prints) => readiness::mark_prints(&split.body, prints),
+    let body = match marks.as_deref_mut() {
+        Some(marks) => marks.mark(&split.body),
         None => split.body.clone(),
     };
     let mut sources = vec![(body_name.clone(), body)];
     for (key, field) in &split.fields {
         // Padded to its place, so errors point into the source.
         let field_name = format!("{body_name} (front matter `{key}`)");
-        let padded = "\n".repeat(field.line - 1) + &" ".repeat(field.column - 1) + &field.value;
+        let value = match marks.as_deref_mut() {
+            // What the document shows; the others choose how it looks.
+            Some(marks) if front_matter::SHOWN.contains(&key.as_str()) => marks.mark(&field.value),
+            _ => field.value.clone(),
+        };
+        let padded = "\n".repeat(field.line - 1) + &" ".repeat(field.column - 1) + &value;
         sources.push((field_name.clone(), padded));
         fields.insert(key.clone(), field_name);
     }

@@ -21,6 +21,10 @@ pub const KEYS: [&str; 7] = [
     "title", "author", "subject", "date", "theme", "paper", "locale",
 ];
 
+/// The keys whose values the document shows (its file properties); the
+/// rest choose how it is made.
+pub const SHOWN: [&str; 4] = ["title", "author", "subject", "date"];
+
 /// A front matter value and where it starts in the source (1-based).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Field {

@@ -1,55 +1,110 @@
 //! Which fields a document would print blank.
 //!
 //! The template is rendered for real with the subject's context, with every
-//! `{{ … }}` of its body wrapped in numbered marks. A print whose marks
-//! enclose nothing printed blank; the fields it names that are blank in the
-//! context are missing. So a field only tested in an `if`, a print in a
-//! branch not taken, and a print with a `default` are never reported —
-//! exactly what the generated document would show.
+//! `{{ … }}` of its body and of its front matter (title, author, subject,
+//! date) wrapped in numbered marks. A print whose marks enclose nothing
+//! printed blank; the fields it names that are blank in the context are
+//! missing. So a field only tested in an `if`, a print in a branch not
+//! taken, and a print with a `default` are never reported — exactly what
+//! the generated document would show.
 //!
-//! Prints of loop variables and `set` names are not traced back to a
-//! record, and a document's front matter (its file properties) is not
-//! checked.
+//! A print of a name the templates bind themselves (a loop variable, a
+//! `set` name) has its opening mark carry that name's value, which is then
+//! found in the context: `{{ c.phone }}` inside `{% for c in contacts %}`
+//! is `contacts.1.phone` on the loop's second turn. A name bound to a
+//! single value (`{% set p = contact.phone %}{{ p }}`) is not traced.
+
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 use tera::ast::{Expr, ExprVal, Node};
 
 use super::tags;
 
-/// The function the marks call; its output is [`OPEN`] number [`CLOSE`].
+/// The function the marks call; its output is [`OPEN`] number
+/// (`SEPARATOR` bound values as JSON) [`CLOSE`].
 pub const MARK: &str = "__dealdraft_mark";
 /// Private-use characters no document text is made of.
 const OPEN: char = '\u{F8F0}';
 const CLOSE: char = '\u{F8F1}';
+const SEPARATOR: char = '\u{F8F2}';
 
-/// The context paths each marked print names, by mark number.
-pub type Prints = Vec<Vec<String>>;
-
-/// The mark function: `__dealdraft_mark(n=3)` is `\u{F8F0}3\u{F8F1}`.
-pub fn mark(args: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
-    let n = args.get("n").and_then(Value::as_u64).unwrap_or(0);
-    Ok(Value::String(format!("{OPEN}{n}{CLOSE}")))
+/// A marked print: the context paths it names, and which of their roots
+/// are names the templates bind (their values ride on the opening mark,
+/// in this order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Print {
+    pub paths: Vec<String>,
+    pub bound: Vec<String>,
 }
 
-/// `source` with each print wrapped in marks, the paths of each appended
-/// to `prints`. Raw sections and comments are left as they are; a print
-/// that does not parse alone is left unmarked (the real parse reports it).
-pub fn mark_prints(source: &str, prints: &mut Prints) -> String {
-    tags::rewrite(source, |tag, kind, raw, out| {
-        let paths = (kind == tags::Kind::Print && !raw)
-            .then(|| print_paths(tag))
-            .flatten();
-        match paths {
-            Some(paths) => {
-                let marker = format!("{{{{ {MARK}(n={}) }}}}", prints.len());
-                prints.push(paths);
-                out.push_str(&marker);
-                out.push_str(tag);
-                out.push_str(&marker);
-            }
-            None => out.push_str(tag),
+/// The marking state of an engine: every marked print by number, and the
+/// names its templates bind with `for` and `set`.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    pub prints: Vec<Print>,
+    pub bound: BTreeSet<String>,
+}
+
+/// The mark function: `__dealdraft_mark(n=3)` is `\u{F8F0}3\u{F8F1}`, and
+/// with `bound=[c]` the values of the bound names follow the number.
+pub fn mark(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let n = args.get("n").and_then(Value::as_u64).unwrap_or(0);
+    let bound = match args.get("bound") {
+        // The marks' own characters can only sit inside JSON strings,
+        // where an escape reads back as the same character.
+        Some(values) => format!("{SEPARATOR}{values}")
+            .replace(OPEN, "\\uf8f0")
+            .replace(CLOSE, "\\uf8f1"),
+        None => String::new(),
+    };
+    Ok(Value::String(format!("{OPEN}{n}{bound}{CLOSE}")))
+}
+
+impl Marks {
+    /// Takes note of the names `sources` bind, before any is marked: a
+    /// name bound in one template may be printed in another it includes.
+    pub fn learn<'a>(&mut self, sources: impl IntoIterator<Item = &'a str>) {
+        for source in sources {
+            self.bound.extend(tags::bound_names(source));
         }
-    })
+    }
+
+    /// `source` with each print wrapped in marks. Raw sections and
+    /// comments are left as they are; a print that does not parse alone is
+    /// left unmarked (the real parse reports it).
+    pub fn mark(&mut self, source: &str) -> String {
+        tags::rewrite(source, |tag, kind, raw, out| {
+            let paths = (kind == tags::Kind::Print && !raw)
+                .then(|| print_paths(tag))
+                .flatten();
+            let Some(paths) = paths else {
+                out.push_str(tag);
+                return;
+            };
+            let n = self.prints.len();
+            let bound: Vec<String> = paths
+                .iter()
+                .filter_map(|p| p.split_once('.').map(|(root, _)| root))
+                .filter(|root| self.bound.contains(*root))
+                .map(str::to_owned)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let close = format!("{{{{ {MARK}(n={n}) }}}}");
+            if bound.is_empty() {
+                out.push_str(&close);
+            } else {
+                out.push_str(&format!(
+                    "{{{{ {MARK}(n={n}, bound=[{}]) | safe }}}}",
+                    bound.join(", ")
+                ));
+            }
+            out.push_str(tag);
+            out.push_str(&close);
+            self.prints.push(Print { paths, bound });
+        })
+    }
 }
 
 /// The context paths a print shows, or `None` if it does not parse alone.
@@ -95,9 +150,9 @@ fn expr_paths(expr: &Expr, out: &mut Vec<String>) {
     }
 }
 
-/// The paths that `rendered` (a body rendered with marks) printed blank,
-/// in the order they first appear, each once.
-pub fn blank_paths(rendered: &str, prints: &[Vec<String>], context: &Value) -> Vec<String> {
+/// The paths that `rendered` (text rendered with marks) printed blank,
+/// in the order they first appear, each once, as paths into `context`.
+pub fn blank_paths(rendered: &str, prints: &[Print], context: &Value) -> Vec<String> {
     let mut missing: Vec<String> = Vec::new();
     let mut rest = rendered;
     while let Some(open) = rest.find(OPEN) {
@@ -105,7 +160,9 @@ pub fn blank_paths(rendered: &str, prints: &[Vec<String>], context: &Value) -> V
         let Some(close) = after.find(CLOSE) else {
             break;
         };
-        let number = &after[..close];
+        let (number, bound) = after[..close]
+            .split_once(SEPARATOR)
+            .unwrap_or((&after[..close], ""));
         let body = &after[close + CLOSE.len_utf8()..];
         let end_mark = format!("{OPEN}{number}{CLOSE}");
         let Some(end) = body.find(&end_mark) else {
@@ -117,20 +174,66 @@ pub fn blank_paths(rendered: &str, prints: &[Vec<String>], context: &Value) -> V
         if !printed.trim().is_empty() {
             continue;
         }
-        let Some(paths) = number.parse::<usize>().ok().and_then(|n| prints.get(n)) else {
+        let Some(print) = number.parse::<usize>().ok().and_then(|n| prints.get(n)) else {
             continue;
         };
-        for path in paths {
-            if is_blank(lookup(context, path)) && !missing.contains(path) {
-                missing.push(path.clone());
+        let values: Vec<Value> = serde_json::from_str(bound).unwrap_or_default();
+        for path in &print.paths {
+            let Some(path) = in_context(path, &print.bound, &values, context) else {
+                continue;
+            };
+            if is_blank(lookup(context, &path)) && !missing.contains(&path) {
+                missing.push(path);
             }
         }
     }
     missing
 }
 
+/// `path` as a path into `context`: a bound root is replaced by where its
+/// value sits in the context; `None` when it sits nowhere.
+fn in_context(path: &str, bound: &[String], values: &[Value], context: &Value) -> Option<String> {
+    let Some((root, rest)) = path.split_once('.') else {
+        return Some(path.to_owned());
+    };
+    let Some(i) = bound.iter().position(|b| b == root) else {
+        return Some(path.to_owned());
+    };
+    let place = locate(context, values.get(i)?)?;
+    Some(if place.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{place}.{rest}")
+    })
+}
+
+/// The dotted path of the first object or array in `within` equal to
+/// `wanted`, depth first.
+fn locate(within: &Value, wanted: &Value) -> Option<String> {
+    if within == wanted && (within.is_object() || within.is_array()) {
+        return Some(String::new());
+    }
+    let join = |key: String, place: String| {
+        if place.is_empty() {
+            key
+        } else {
+            format!("{key}.{place}")
+        }
+    };
+    match within {
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| locate(v, wanted).map(|p| join(k.clone(), p))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| locate(v, wanted).map(|p| join(i.to_string(), p))),
+        _ => None,
+    }
+}
+
 /// The value at dotted `path` in `context`; `None` where the path leaves
-/// the context (a loop variable, a `set` name).
+/// the context (a name bound to a single value, `loop.index`).
 fn lookup<'a>(context: &'a Value, path: &str) -> Option<&'a Value> {
     let mut value = context;
     for part in path.split('.') {
@@ -158,12 +261,20 @@ mod tests {
 
     #[test]
     fn prints_are_marked_with_their_paths_and_defaults_are_not_paths() {
-        let mut prints = Prints::new();
-        let out = mark_prints(
+        let mut marks = Marks::default();
+        let out = marks.mark(
             "Hi {{ contact.name }}, {{ deal.name | default(value='x') }} {% raw %}{{ no }}{% endraw %}",
-            &mut prints,
         );
-        assert_eq!(prints, vec![vec!["contact.name".to_owned()], vec![]]);
+        assert_eq!(
+            marks.prints,
+            vec![
+                Print {
+                    paths: vec!["contact.name".to_owned()],
+                    bound: vec![]
+                },
+                Print::default()
+            ]
+        );
         assert!(
             out.contains(
                 "{{ __dealdraft_mark(n=0) }}{{ contact.name }}{{ __dealdraft_mark(n=0) }}"
@@ -173,12 +284,24 @@ mod tests {
     }
 
     #[test]
+    fn prints_of_bound_names_carry_their_values_on_the_opening_mark() {
+        let mut marks = Marks::default();
+        let source = "{% for c in contacts %}{{ c.phone }} {{ c.name ~ deal.name }}{% endfor %}";
+        marks.learn([source]);
+        let out = marks.mark(source);
+        assert!(out.contains(
+            "{{ __dealdraft_mark(n=0, bound=[c]) | safe }}{{ c.phone }}{{ __dealdraft_mark(n=0) }}"
+        ));
+        assert_eq!(marks.prints[1].bound, vec!["c"]);
+    }
+
+    #[test]
     fn only_blank_prints_of_blank_fields_are_missing() {
-        let prints = vec![
-            vec!["contact.phone".to_owned()],
-            vec!["deal.name".to_owned()],
-            vec!["item.x".to_owned()],
-        ];
+        let print = |path: &str| Print {
+            paths: vec![path.to_owned()],
+            bound: vec![],
+        };
+        let prints = vec![print("contact.phone"), print("deal.name"), print("item.x")];
         let context = serde_json::json!({"contact": {"phone": null}, "deal": {"name": "Rollout"}});
         let rendered = format!(
             "a {OPEN}0{CLOSE}{OPEN}0{CLOSE} b {OPEN}1{CLOSE}Rollout{OPEN}1{CLOSE} {OPEN}2{CLOSE}{OPEN}2{CLOSE}"
@@ -186,6 +309,32 @@ mod tests {
         assert_eq!(
             blank_paths(&rendered, &prints, &context),
             vec!["contact.phone"]
+        );
+    }
+
+    #[test]
+    fn a_bound_value_is_found_where_it_sits_in_the_context() {
+        let prints = vec![Print {
+            paths: vec!["c.phone".to_owned(), "deal.name".to_owned()],
+            bound: vec!["c".to_owned()],
+        }];
+        let context = serde_json::json!({
+            "contacts": [{"id": "a", "phone": "1"}, {"id": "b", "phone": null}],
+            "deal": {"name": null},
+        });
+        let turn = |n: usize| {
+            let args = HashMap::from([
+                ("n".to_owned(), Value::from(0)),
+                ("bound".to_owned(), serde_json::json!([context["contacts"][n]])),
+            ]);
+            let Value::String(open) = mark(&args).unwrap() else {
+                unreachable!()
+            };
+            format!("{open}{OPEN}0{CLOSE}")
+        };
+        assert_eq!(
+            blank_paths(&(turn(0) + &turn(1)), &prints, &context),
+            vec!["deal.name", "contacts.1.phone"]
         );
     }
 }

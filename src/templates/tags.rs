@@ -80,6 +80,38 @@ pub fn references(source: &str) -> Vec<String> {
     names
 }
 
+/// The names `source` binds outside raw sections: loop variables
+/// (`for c in …`, `for key, value in …`) and `set`/`set_global` names.
+pub fn bound_names(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    rewrite(source, |tag, kind, raw, _| {
+        if kind != Kind::Statement || raw {
+            return;
+        }
+        let inner = tag
+            .get(2..tag.len().saturating_sub(2))
+            .unwrap_or_default()
+            .trim_matches(['-', ' ', '\t', '\n', '\r']);
+        let Some((word, rest)) = inner.split_once(char::is_whitespace) else {
+            return;
+        };
+        let bound = match word {
+            "for" => rest.split_once(" in ").map(|(vars, _)| vars),
+            "set" | "set_global" => rest.split_once('=').map(|(name, _)| name),
+            _ => None,
+        };
+        for name in bound.into_iter().flat_map(|vars| vars.split(',')) {
+            let name = name.trim();
+            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                names.push(name.to_owned());
+            }
+        }
+    });
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// The first word of a statement tag: `for` in `{%- for x in y %}`.
 pub fn word(tag: &str) -> &str {
     tag.get(2..)
@@ -99,6 +131,17 @@ mod tests {
         let source = "{% extends \"frame.md\" %}{% include ['a.md', \"b.md\"] ignore missing %}\
                       {% raw %}{% include \"no.md\" %}{% endraw %}{{ \"x.md\" }}";
         assert_eq!(references(source), vec!["a.md", "b.md", "frame.md"]);
+    }
+
+    #[test]
+    fn bound_names_are_loop_variables_and_set_names() {
+        let source = "{% for c in contacts %}{%- for key, value in c.answers -%}{% endfor %}\
+                      {% set_global total = 0 %}{% set x=1 %}{% raw %}{% set no = 1 %}{% endraw %}\
+                      {% if a == b %}{% endif %}";
+        assert_eq!(
+            bound_names(source),
+            vec!["c", "key", "total", "value", "x"]
+        );
     }
 
     #[test]
