@@ -32,6 +32,8 @@ crate::text_enum! {
         Settings = "settings",
         ContactRelationship = "contact_relationship",
         Template = "template",
+        Theme = "theme",
+        Asset = "asset",
     }
 }
 

@@ -6,10 +6,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod brand;
 pub mod config;
 pub mod context;
 pub mod crm;
 pub mod demo;
+pub mod digest;
 pub mod document;
 pub mod error;
 pub mod input;
@@ -27,6 +29,7 @@ pub async fn open(database_url: &str) -> Result<store::Store, error::Error> {
     store.migrate().await?;
     refresh_stored_json(&store).await?;
     templates::builtin::seed(&store).await?;
+    brand::seed(&store).await?;
     Ok(store)
 }
 
@@ -39,7 +42,8 @@ async fn refresh_stored_json(store: &store::Store) -> Result<(), error::Error> {
         + refresh::<crm::deals::Deal>(store).await?
         + refresh::<crm::activities::Activity>(store).await?
         + refresh::<crm::profiling::Question>(store).await?
-        + refresh::<templates::store::Template>(store).await?;
+        + refresh::<templates::store::Template>(store).await?
+        + refresh::<brand::themes::StoredTheme>(store).await?;
     if rendered > 0 {
         tracing::info!(rendered, "stored records rendered in their current shape");
     }

@@ -192,6 +192,14 @@ pub async fn update(
     let mut merged = before.clone();
     merge_patch(&mut merged, serde_json::Value::Object(patch));
     let document = validate(input::from_json_value(merged)?).map_err(Error::Validation)?;
+    if let Some(logo) = document.company.logo_asset_id
+        && !crate::store::records::exists(&mut tx, "assets", logo).await?
+    {
+        return Err(Error::invalid(
+            "company.logo_asset_id",
+            format!("there is no asset {logo}; upload the logo to /api/v1/assets first"),
+        ));
+    }
     let after = to_json(&document)?;
     let now = Timestamp::now();
     let mut sql = Sql::new("UPDATE settings SET version = ");

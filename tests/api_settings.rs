@@ -158,7 +158,9 @@ async fn a_patch_merges_nested_objects_removes_keys_with_null_and_replaces_array
     let mut expected = defaults();
     let first_at = ts(&app.fetch(SETTINGS).await["updated_at"]);
 
-    // Company fields: trimmed, "" is null.
+    // Company fields: trimmed, "" is null; the logo is a stored asset.
+    let logo = app.fetch("/api/v1/assets?name=classic-logo.png").await["items"][0]["id"].clone();
+    assert!(logo.is_string(), "the built-in logo is an asset");
     let patched = app
         .patch_json(
             SETTINGS,
@@ -170,7 +172,7 @@ async fn a_patch_merges_nested_objects_removes_keys_with_null_and_replaces_array
                     "phone": "+49 30 1234",
                     "email": "office@acme.example",
                     "website": "https://acme.example",
-                    "logo_asset_id": "0190a4b2-0000-7000-8000-000000000001",
+                    "logo_asset_id": logo,
                 },
                 "base_currency": "EUR",
             }),
@@ -186,7 +188,7 @@ async fn a_patch_merges_nested_objects_removes_keys_with_null_and_replaces_array
                 "phone": "+49 30 1234",
                 "email": "office@acme.example",
                 "website": "https://acme.example",
-                "logo_asset_id": "0190a4b2-0000-7000-8000-000000000001",
+                "logo_asset_id": logo,
             },
             "version": 2,
         }),
@@ -398,6 +400,10 @@ async fn invalid_settings_are_refused_naming_the_path_and_nothing_is_written(app
         (json!({ "company": { "email": "a@" } }), "company.email"),
         (
             json!({ "company": { "logo_asset_id": "logo.png" } }),
+            "company.logo_asset_id",
+        ),
+        (
+            json!({ "company": { "logo_asset_id": "0190a4b2-0000-7000-8000-000000000001" } }),
             "company.logo_asset_id",
         ),
         (json!({ "company": { "name": 42 } }), "company.name"),

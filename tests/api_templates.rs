@@ -624,8 +624,10 @@ async fn readiness_follows_loop_variables_set_names_and_the_front_matter(app: &m
                 Some(&rep),
                 Method::POST,
                 "/api/v1/contacts",
-                Some(&json!({"first_name": first, "last_name": "Loop", "email": email,
-                             "account_id": id_of(&account)})),
+                Some(
+                    &json!({"first_name": first, "last_name": "Loop", "email": email,
+                             "account_id": id_of(&account)}),
+                ),
             )
             .await
             .expect(201);

@@ -142,6 +142,21 @@ impl Check {
         value
     }
 
+    /// A key that documents and other templates name a template or theme
+    /// by: `[a-z][a-z0-9-]*`, at most 64 long.
+    pub fn slug(&mut self, field: &str, value: Option<String>) -> String {
+        let value = self.required_text(field, value, 64);
+        let ok = value.starts_with(|c: char| c.is_ascii_lowercase())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !value.is_empty() && !ok {
+            self.errors
+                .add(field, "must start with a-z and hold only a-z, 0-9 and -");
+        }
+        value
+    }
+
     pub fn range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) -> Option<i64> {
         if let Some(v) = value
             && !(min..=max).contains(&v)

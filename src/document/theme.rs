@@ -261,21 +261,24 @@ impl Theme {
     /// The names of the built-in themes.
     pub const BUILTIN: [&'static str; 2] = ["classic", "modern"];
 
+    /// The built-in themes' logos: name and bytes.
+    pub const BUILTIN_LOGOS: [(&'static str, &'static [u8]); 2] = [
+        (
+            "classic-logo.png",
+            include_bytes!("../../assets/themes/classic-logo.png"),
+        ),
+        (
+            "modern-logo.png",
+            include_bytes!("../../assets/themes/modern-logo.png"),
+        ),
+    ];
+
     /// The images every built-in theme may use (the logos), checked once
     /// per process.
     pub fn builtin_assets() -> Assets {
         static BUILTIN: std::sync::LazyLock<Assets> = std::sync::LazyLock::new(|| {
             let mut assets = Assets::default();
-            for (name, bytes) in [
-                (
-                    "classic-logo.png",
-                    &include_bytes!("../../assets/themes/classic-logo.png")[..],
-                ),
-                (
-                    "modern-logo.png",
-                    &include_bytes!("../../assets/themes/modern-logo.png")[..],
-                ),
-            ] {
+            for (name, bytes) in Theme::BUILTIN_LOGOS {
                 // Checked by a test as above.
                 if let Err(e) = assets.insert(name, bytes.to_vec()) {
                     tracing::error!(asset = name, error = %e, "a built-in asset is broken");

@@ -30,6 +30,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "templates",
         include_str!("../../migrations/sqlite/0003_templates.sql"),
     ),
+    (
+        4,
+        "brand",
+        include_str!("../../migrations/sqlite/0004_brand.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -46,6 +51,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "templates",
         include_str!("../../migrations/postgres/0003_templates.sql"),
+    ),
+    (
+        4,
+        "brand",
+        include_str!("../../migrations/postgres/0004_brand.sql"),
     ),
 ];
 

@@ -267,6 +267,7 @@ pub enum Value {
     Time(Option<Timestamp>),
     Date(Option<Date>),
     Amount(Option<Amount>),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! value_from {
@@ -291,6 +292,7 @@ value_from!(Id, Id);
 value_from!(Time, Timestamp);
 value_from!(Date, Date);
 value_from!(Amount, Amount);
+value_from!(Bytes, Vec<u8>);
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
@@ -312,6 +314,7 @@ impl Value {
             Value::Time(v) => args.add(v.map(|v| v.sqlite_text())),
             Value::Date(v) => args.add(v.map(|v| v.0.format("%Y-%m-%d").to_string())),
             Value::Amount(v) => args.add(v.map(|v| v.0.to_string())),
+            Value::Bytes(v) => args.add(v.clone()),
         }
     }
 
@@ -328,6 +331,7 @@ impl Value {
             Value::Time(v) => args.add(v.map(|v| v.0)),
             Value::Date(v) => args.add(v.map(|v| v.0)),
             Value::Amount(v) => args.add(v.map(|v| v.0)),
+            Value::Bytes(v) => args.add(v.clone()),
         }
     }
 }

@@ -325,7 +325,10 @@ mod tests {
         let turn = |n: usize| {
             let args = HashMap::from([
                 ("n".to_owned(), Value::from(0)),
-                ("bound".to_owned(), serde_json::json!([context["contacts"][n]])),
+                (
+                    "bound".to_owned(),
+                    serde_json::json!([context["contacts"][n]]),
+                ),
             ]);
             let Value::String(open) = mark(&args).unwrap() else {
                 unreachable!()

@@ -43,8 +43,6 @@ crate::text_enum! {
 
 /// The formats a template may declare.
 const FORMATS: &[&str] = &["pdf", "docx", "html", "eml"];
-/// The longest template key.
-const KEY_MAX: usize = 64;
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Template {
@@ -122,20 +120,6 @@ impl Record for Template {
     }
 }
 
-/// `KEY` as a template key: lower-case letters, digits and dashes.
-fn check_key(c: &mut Check, value: Option<String>) -> String {
-    let key = c.required_text("key", value, KEY_MAX);
-    let ok = key.starts_with(|c: char| c.is_ascii_lowercase())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !key.is_empty() && !ok {
-        c.errors
-            .add("key", "must start with a-z and hold only a-z, 0-9 and -");
-    }
-    key
-}
-
 impl Resource for Template {
     type Input = TemplateInput;
     type Filter = TemplateFilter;
@@ -155,7 +139,7 @@ impl Resource for Template {
         _actor: &Actor,
     ) -> Result<Self, FieldErrors> {
         let mut c = Check::new();
-        let key = check_key(&mut c, input.key);
+        let key = c.slug("key", input.key);
         let kind = c
             .required("kind", input.kind)
             .unwrap_or(TemplateKind::Block);

@@ -138,10 +138,7 @@ mod tests {
         let source = "{% for c in contacts %}{%- for key, value in c.answers -%}{% endfor %}\
                       {% set_global total = 0 %}{% set x=1 %}{% raw %}{% set no = 1 %}{% endraw %}\
                       {% if a == b %}{% endif %}";
-        assert_eq!(
-            bound_names(source),
-            vec!["c", "key", "total", "value", "x"]
-        );
+        assert_eq!(bound_names(source), vec!["c", "key", "total", "value", "x"]);
     }
 
     #[test]

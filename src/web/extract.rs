@@ -2,7 +2,7 @@
 //! naming the field, instead of axum's plain-text defaults.
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Multipart, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
@@ -47,6 +47,65 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         })?;
         input::from_json_bytes(&bytes).map(ApiJson)
+    }
+}
+
+/// A `multipart/form-data` upload: the one `file` part, its file name, and
+/// the text parts by name.
+pub struct Upload {
+    pub file: Vec<u8>,
+    pub file_name: Option<String>,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let limit = |e: &dyn std::fmt::Display| {
+            Error::PayloadTooLarge(format!("the upload is too large: {e}"))
+        };
+        let mut multipart = Multipart::from_request(req, state).await.map_err(|_| {
+            Error::UnsupportedMediaType(
+                "send the upload as `multipart/form-data` with a `file` part".to_owned(),
+            )
+        })?;
+        let mut file = None;
+        let mut fields = std::collections::BTreeMap::new();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(limit(&e)),
+                Err(e) => return Err(Error::bad_request("body", e.body_text())),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().map(str::to_owned);
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        limit(&e)
+                    } else {
+                        Error::bad_request("file", e.body_text())
+                    }
+                })?;
+                if file.replace((bytes.to_vec(), file_name)).is_some() {
+                    return Err(Error::invalid("file", "send one file"));
+                }
+            } else {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| Error::bad_request(name.clone(), e.body_text()))?;
+                fields.insert(name, text);
+            }
+        }
+        let (file, file_name) = file.ok_or_else(|| Error::invalid("file", "required"))?;
+        Ok(Upload {
+            file,
+            file_name,
+            fields,
+        })
     }
 }
 

@@ -121,6 +121,7 @@ macro_rules! collection {
     };
 }
 
+use crate::brand::themes::{StoredTheme, ThemeFilter, ThemeInput};
 use crate::crm::accounts::{Account, AccountFilter, AccountInput};
 use crate::crm::activities::{Activity, ActivityFilter, ActivityInput};
 use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
@@ -184,9 +185,20 @@ collection!(
     "/templates/{id}"
 );
 
+collection!(
+    themes,
+    StoredTheme,
+    ThemeInput,
+    ThemeFilter,
+    "themes",
+    "/themes",
+    "/themes/{id}"
+);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(templates::routes())
+        .merge(themes::routes())
         .merge(accounts::routes())
         .merge(contacts::routes())
         .merge(deals::routes())

@@ -2,6 +2,7 @@
 //! function and map the result.
 
 mod answers;
+mod assets;
 mod audit;
 mod contacts_extra;
 mod crud;
@@ -10,6 +11,7 @@ mod readiness;
 mod session;
 mod settings;
 mod templates;
+mod themes;
 mod users;
 
 use serde::Serialize;
@@ -108,6 +110,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(crud::routes())
         .merge(answers::routes())
+        .merge(assets::routes())
         .merge(audit::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
@@ -115,5 +118,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(session::routes())
         .merge(settings::routes())
         .merge(templates::routes())
+        .merge(themes::routes())
         .merge(users::routes())
 }
