@@ -130,29 +130,27 @@ impl Check {
 
     /// A key that templates refer to: `[a-z][a-z0-9_]*`, at most 64 long.
     pub fn key(&mut self, field: &str, value: Option<String>) -> String {
-        let value = self.required_text(field, value, 64);
-        let ok = value.starts_with(|c: char| c.is_ascii_lowercase())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !value.is_empty() && !ok {
-            self.errors
-                .add(field, "must start with a-z and hold only a-z, 0-9 and _");
-        }
-        value
+        self.identifier(field, value, '_')
     }
 
     /// A key that documents and other templates name a template or theme
     /// by: `[a-z][a-z0-9-]*`, at most 64 long.
     pub fn slug(&mut self, field: &str, value: Option<String>) -> String {
+        self.identifier(field, value, '-')
+    }
+
+    /// Lower-case letters and digits, and `joiner`, starting with a letter.
+    fn identifier(&mut self, field: &str, value: Option<String>, joiner: char) -> String {
         let value = self.required_text(field, value, 64);
         let ok = value.starts_with(|c: char| c.is_ascii_lowercase())
             && value
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == joiner);
         if !value.is_empty() && !ok {
-            self.errors
-                .add(field, "must start with a-z and hold only a-z, 0-9 and -");
+            self.errors.add(
+                field,
+                format!("must start with a-z and hold only a-z, 0-9 and {joiner}"),
+            );
         }
         value
     }
