@@ -34,6 +34,7 @@ crate::text_enum! {
         Template = "template",
         Theme = "theme",
         Asset = "asset",
+        Document = "document",
     }
 }
 

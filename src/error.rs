@@ -78,6 +78,12 @@ pub enum Error {
     },
     #[error("some fields are invalid")]
     Validation(FieldErrors),
+    /// A document was asked for whose subject lacks fields it prints.
+    #[error("{message}")]
+    NotReady {
+        message: String,
+        missing: Vec<crate::context::readiness::Missing>,
+    },
     #[error("{message}")]
     BadRequest { message: String, field: String },
     #[error("{0}")]
@@ -128,6 +134,7 @@ impl Error {
             Error::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Error::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Error::NotReady { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "not_ready"),
             Error::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -156,6 +163,8 @@ struct Detail {
     fields: FieldErrors,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<crate::context::readiness::Missing>,
 }
 
 impl IntoResponse for Error {
@@ -167,7 +176,15 @@ impl IntoResponse for Error {
             } => Some(*retry_after_secs),
             _ => None,
         };
+        let mut missing = Vec::new();
         let (message, fields, current_version) = match self {
+            Error::NotReady {
+                message,
+                missing: items,
+            } => {
+                missing = items;
+                (message, FieldErrors::new(), None)
+            }
             Error::Validation(fields) => (
                 "some fields are invalid: see `fields`".to_owned(),
                 fields,
@@ -209,6 +226,7 @@ impl IntoResponse for Error {
                 message,
                 fields,
                 current_version,
+                missing,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -13,6 +13,7 @@ pub mod crm;
 pub mod demo;
 pub mod digest;
 pub mod document;
+pub mod documents;
 pub mod error;
 pub mod input;
 pub mod pipeline;

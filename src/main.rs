@@ -50,22 +50,66 @@ enum Command {
     /// List the blank fields a template would print for a deal, contact or
     /// account; exits 1 when there are any.
     Readiness(ReadinessArgs),
+    /// Generate a document for a deal, contact or account, keep it, and
+    /// write its file; exits 1 (listing the blank fields) when the subject
+    /// is not ready.
+    Generate(GenerateArgs),
 }
 
+/// What a document is about: exactly one of these.
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("subject").required(true).args(["deal", "contact", "account"])))]
-struct ReadinessArgs {
-    #[command(flatten)]
-    database: DatabaseArgs,
-    /// The template's key; its published version is checked.
-    #[arg(long)]
-    template: String,
+#[group(id = "subject", required = true, multiple = false)]
+struct SubjectArgs {
     #[arg(long, value_name = "ID")]
     deal: Option<Id>,
     #[arg(long, value_name = "ID")]
     contact: Option<Id>,
     #[arg(long, value_name = "ID")]
     account: Option<Id>,
+}
+
+impl SubjectArgs {
+    fn subject(&self) -> anyhow::Result<dealdraft::context::Subject> {
+        use dealdraft::context::Subject;
+        Ok(match (self.deal, self.contact, self.account) {
+            (Some(id), _, _) => Subject::Deal(id),
+            (_, Some(id), _) => Subject::Contact(id),
+            (_, _, Some(id)) => Subject::Account(id),
+            _ => anyhow::bail!("name a subject: --deal, --contact or --account"),
+        })
+    }
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The template's key; its published version is used.
+    #[arg(long)]
+    template: String,
+    #[command(flatten)]
+    subject: SubjectArgs,
+    /// pdf, docx or html.
+    #[arg(long)]
+    format: String,
+    /// Where to write the file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Generate as this user; without it the built-in `system` user, an
+    /// admin.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ReadinessArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The template's key; its published version is checked.
+    #[arg(long)]
+    template: String,
+    #[command(flatten)]
+    subject: SubjectArgs,
     /// Check as this user (whether they may fill each field); without it
     /// the built-in `system` user, an admin, checks.
     #[arg(long = "as", value_name = "EMAIL")]
@@ -171,6 +215,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Render(args) => render(args),
         Command::Readiness(args) => readiness(args).await,
+        Command::Generate(args) => generate(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let summary = dealdraft::demo::seed(&store).await?;
@@ -221,13 +266,7 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
 }
 
 async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
-    use dealdraft::context::Subject;
-    let subject = match (args.deal, args.contact, args.account) {
-        (Some(id), _, _) => Subject::Deal(id),
-        (_, Some(id), _) => Subject::Contact(id),
-        (_, _, Some(id)) => Subject::Account(id),
-        _ => anyhow::bail!("name a subject: --deal, --contact or --account"),
-    };
+    let subject = args.subject.subject()?;
     let store = open(&args.database).await?;
     let result = async {
         let actor = match &args.as_user {
@@ -238,13 +277,7 @@ async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
     }
     .await;
     store.close().await;
-    let readiness = result.map_err(|e| match e {
-        Error::Validation(fields) if !fields.is_empty() => {
-            let (_, problem) = fields.first();
-            anyhow::anyhow!("{problem}")
-        }
-        e => anyhow::anyhow!("{e}"),
-    })?;
+    let readiness = result.map_err(cli_error)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&readiness)?);
     } else if readiness.ready {
@@ -259,21 +292,7 @@ async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
             readiness.template_version,
             readiness.missing.len()
         );
-        for m in &readiness.missing {
-            let id = m.id.map(|id| format!(" {id}")).unwrap_or_default();
-            println!(
-                "  {}{id} {} ({}): {} {}",
-                m.entity,
-                m.field,
-                m.label,
-                if m.editable {
-                    "fill with"
-                } else {
-                    "ask someone to fill, with"
-                },
-                m.href
-            );
-        }
+        print_missing(&readiness.missing);
     }
     if readiness.ready {
         Ok(())
@@ -283,6 +302,96 @@ async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
             readiness.missing.len()
         ))
     }
+}
+
+/// A library error as the command line says it: a field's problem alone.
+fn cli_error(e: Error) -> anyhow::Error {
+    match e {
+        Error::Validation(fields) if !fields.is_empty() => {
+            let (_, problem) = fields.first();
+            anyhow::anyhow!("{problem}")
+        }
+        e => anyhow::anyhow!("{e}"),
+    }
+}
+
+/// Each blank field, the record that holds it and what writes it.
+fn print_missing(missing: &[dealdraft::context::readiness::Missing]) {
+    for m in missing {
+        let id = m.id.map(|id| format!(" {id}")).unwrap_or_default();
+        println!(
+            "  {}{id} {} ({}): {} {}",
+            m.entity,
+            m.field,
+            m.label,
+            if m.editable {
+                "fill with"
+            } else {
+                "ask someone to fill, with"
+            },
+            m.href
+        );
+    }
+}
+
+async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    use dealdraft::context::Subject;
+    use dealdraft::documents::{self, DocumentFormat, generate::GenerateRequest};
+    let format: DocumentFormat = args
+        .format
+        .trim()
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "unknown --format `{}`; the formats are: pdf, docx, html",
+                args.format
+            )
+        })?;
+    let subject = args.subject.subject()?;
+    let (deal_id, contact_id, account_id) = match subject {
+        Subject::Deal(id) => (Some(id), None, None),
+        Subject::Contact(id) => (None, Some(id), None),
+        Subject::Account(id) => (None, None, Some(id)),
+    };
+    let request = GenerateRequest {
+        template: args.template,
+        deal_id,
+        contact_id,
+        account_id,
+        format,
+    };
+    let store = open(&args.database).await?;
+    let result = async {
+        let actor = match &args.as_user {
+            Some(email) => users::cli_actor(&store, email).await?,
+            None => Actor::system(),
+        };
+        let document = documents::generate::generate(&store, &actor, request).await?;
+        documents::content(&store, &actor, document.meta.id).await
+    }
+    .await;
+    store.close().await;
+    let (document, bytes) = match result {
+        Ok(made) => made,
+        Err(Error::NotReady { message, missing }) => {
+            println!("not ready: {message}");
+            print_missing(&missing);
+            anyhow::bail!("{} field(s) missing", missing.len());
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
+    std::fs::write(&args.output, &bytes)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    println!(
+        "document {} ({}, {} bytes, SHA-256 {}) written to {}",
+        document.meta.id,
+        document.file_name,
+        document.size_bytes,
+        document.sha256,
+        args.output.display()
+    );
+    Ok(())
 }
 
 fn render(args: RenderArgs) -> anyhow::Result<()> {

@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
+use crate::document::theme::Paper;
 use crate::document::{Assets, Document, Theme, markdown};
 use crate::render::{self, Format, RenderError};
-use crate::templates::{Engine, TemplateError};
+use crate::templates::{Engine, Rendered, TemplateError};
 
 /// What to render and how.
 pub struct Job<'a> {
@@ -52,19 +53,19 @@ pub fn run(job: Job<'_>) -> Result<Produced, PipelineError> {
         None => crate::templates::engine::plain(job.name, job.source)?,
     };
     let theme_name = job.theme.or(rendered.theme.as_deref()).unwrap_or("classic");
-    let mut theme = Theme::builtin(theme_name)
+    let theme = Theme::builtin(theme_name)
         .ok_or_else(|| PipelineError::UnknownTheme(theme_name.to_owned()))?;
-    if let Some(paper) = rendered.paper {
-        theme.paper = paper;
-    }
-    let read = markdown::read(&rendered.markdown, rendered.metadata);
     let mut assets = Theme::builtin_assets();
     assets.extend(job.assets);
-    let output = match job.format {
-        Format::Html => render::html::html(&read.document, &theme, &assets, job.strict)?,
-        Format::Pdf => render::pdf::pdf(&read.document, &theme, &assets, job.strict)?,
-        Format::Docx => render::docx::docx(&read.document, &theme, &assets, job.strict)?,
-    };
+    let read = read(rendered);
+    let output = render(
+        &read.document,
+        theme,
+        read.paper,
+        &assets,
+        job.format,
+        job.strict,
+    )?;
     let mut warnings = read.warnings;
     warnings.extend(output.warnings);
     Ok(Produced {
@@ -72,4 +73,41 @@ pub fn run(job: Job<'_>) -> Result<Produced, PipelineError> {
         bytes: output.bytes,
         warnings,
     })
+}
+
+/// A rendered template read into the document model.
+pub struct Read {
+    pub document: Document,
+    /// The paper the front matter asks for, over the theme's.
+    pub paper: Option<Paper>,
+    pub warnings: Vec<String>,
+}
+
+pub fn read(rendered: Rendered) -> Read {
+    let read = markdown::read(&rendered.markdown, rendered.metadata);
+    Read {
+        document: read.document,
+        paper: rendered.paper,
+        warnings: read.warnings,
+    }
+}
+
+/// `document` rendered as `format` with `theme` (on `paper` when the
+/// document asks for one) and `assets`.
+pub fn render(
+    document: &Document,
+    mut theme: Theme,
+    paper: Option<Paper>,
+    assets: &Assets,
+    format: Format,
+    strict: bool,
+) -> Result<render::Output, RenderError> {
+    if let Some(paper) = paper {
+        theme.paper = paper;
+    }
+    match format {
+        Format::Html => render::html::html(document, &theme, assets, strict),
+        Format::Pdf => render::pdf::pdf(document, &theme, assets, strict),
+        Format::Docx => render::docx::docx(document, &theme, assets, strict),
+    }
 }

@@ -753,3 +753,80 @@ fn readiness_lists_what_the_proposal_lacks_and_fails_until_it_is_ready() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no template `nope`"));
 }
+
+#[test]
+fn generate_keeps_the_document_and_writes_its_file_or_lists_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/generate.db", dir.path().display());
+    let deal = database_with_a_deal(&url);
+    // A template everything is known for.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use dealdraft::auth::Actor;
+        use dealdraft::templates::store::{self, Template};
+        let store = dealdraft::open(&url).await.unwrap();
+        let actor = Actor::system();
+        let _: Template = dealdraft::crm::create(
+            &store,
+            &actor,
+            dealdraft::input::from_json_value(serde_json::json!({
+                "key": "note", "kind": "proposal", "name": "Short note",
+                "draft": "# {{ deal.name }}\n\nFor {{ account.name }}.\n"
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        store::publish(&store, &actor, "note").await.unwrap();
+        store.close().await;
+    });
+    let output = dir.path().join("note.pdf");
+    let args = |template: &str, format: &str| {
+        let mut command = dealdraft();
+        command.args([
+            "generate",
+            "--template",
+            template,
+            "--deal",
+            &deal,
+            "--format",
+            format,
+            "-o",
+            output.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ]);
+        command
+    };
+    let out = args("note", "pdf").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("document "), "{stdout}");
+    assert!(stdout.contains("Short note - Rollout.pdf"), "{stdout}");
+    let pdf = std::fs::read(&output).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let sha = dealdraft::digest::sha256_hex(&pdf);
+    assert!(
+        stdout.contains(&sha),
+        "the printed SHA-256 is the file's: {stdout}"
+    );
+
+    // The proposal needs more than the deal has: listed, exit 1, no file.
+    std::fs::remove_file(&output).unwrap();
+    let out = args("proposal", "pdf").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("not ready: "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("deal {deal} amount (Amount)")),
+        "{stdout}"
+    );
+    assert!(!output.exists());
+
+    let out = args("note", "odt").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown --format `odt`"));
+}

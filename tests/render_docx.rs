@@ -18,7 +18,7 @@ use dealdraft::render::{Format, RenderError};
 use markdown_inputs::{MAX_INPUT, MAX_OUTPUT, arbitrary_text, config, markdownish};
 use proposal::Rendered;
 use proptest::prelude::*;
-use tools::{LIBREOFFICE, POPPLER, all_text, page_count, tool};
+use tools::{LIBREOFFICE, POPPLER, all_text, docx_as_pdf, page_count, tool};
 
 // ---------------------------------------------------------------- helpers
 
@@ -296,34 +296,7 @@ fn libreoffice_opens_the_proposal_and_its_text_holds_every_word() {
     ) else {
         return;
     };
-    let dir = tempfile::tempdir().expect("a folder");
-    let input = dir.path().join("proposal.docx");
-    std::fs::write(&input, &proposal().bytes).expect("written");
-    // A profile of its own, so no other LibreOffice (or test) interferes.
-    let profile = format!(
-        "-env:UserInstallation=file://{}",
-        dir.path().join("profile").display()
-    );
-    let out = Command::new(&soffice)
-        .arg(&profile)
-        .args([
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-        ])
-        .arg(dir.path())
-        .arg(&input)
-        .output()
-        .expect("LibreOffice runs");
-    let pdf = dir.path().join("proposal.pdf");
-    assert!(
-        out.status.success() && pdf.exists(),
-        "LibreOffice could not convert the file: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, pdf) = docx_as_pdf(&soffice, &proposal().bytes);
     let text = all_text(&pdftotext, &pdf);
     // Compared without whitespace: LibreOffice breaks lines where it likes.
     let flat: String = text.split_whitespace().collect();

@@ -14,6 +14,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::crm::ListParams;
 use crate::digest::sha256_hex;
+use crate::document::Assets;
 use crate::document::assets::{Asset, AssetError, MAX_ASSET_BYTES};
 use crate::error::Error;
 use crate::store::records::{self, Filters, JsonPage, Meta, Record};
@@ -211,4 +212,75 @@ pub(super) async fn exists(tx: &mut Tx, name: &str) -> Result<bool, Error> {
         .fetch_optional::<crate::store::Count>(&sql)
         .await?
         .is_some_and(|c| c.n > 0))
+}
+
+/// An asset version a document showed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UsedAsset {
+    pub id: Id,
+    pub name: String,
+    pub number: i64,
+    pub sha256: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct WithBytes {
+    id: Id,
+    name: String,
+    number: i64,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+const WITH_BYTES: &str = "SELECT a.id AS id, a.name AS name, a.number AS number, \
+     a.sha256 AS sha256, c.bytes AS bytes FROM assets a JOIN asset_contents c ON c.asset_id = a.id WHERE ";
+
+/// The newest version of each asset of `names` that exists, for the
+/// renderers, and which versions they are.
+pub async fn newest(
+    store: &Store,
+    names: impl IntoIterator<Item = &str>,
+) -> Result<(Assets, Vec<UsedAsset>), Error> {
+    let mut rows = Vec::new();
+    for name in names {
+        let mut sql = Sql::new(WITH_BYTES);
+        sql.push("a.name = ")
+            .bind(name)
+            .push(" ORDER BY a.number DESC LIMIT 1");
+        rows.extend(store.fetch_optional::<WithBytes>(&sql).await?);
+    }
+    loaded(rows)
+}
+
+/// Exactly the asset versions `used`, for the renderers.
+pub async fn exactly(store: &Store, used: &[UsedAsset]) -> Result<Assets, Error> {
+    let mut rows = Vec::new();
+    for asset in used {
+        let mut sql = Sql::new(WITH_BYTES);
+        sql.push("a.id = ").bind(asset.id);
+        rows.push(
+            store
+                .fetch_optional::<WithBytes>(&sql)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("asset {} is missing", asset.id)))?,
+        );
+    }
+    Ok(loaded(rows)?.0)
+}
+
+fn loaded(rows: Vec<WithBytes>) -> Result<(Assets, Vec<UsedAsset>), Error> {
+    let mut assets = Assets::default();
+    let mut used = Vec::new();
+    for row in rows {
+        assets
+            .insert(&row.name, row.bytes)
+            .map_err(|e| Error::Internal(format!("stored asset {} is broken: {e}", row.id)))?;
+        used.push(UsedAsset {
+            id: row.id,
+            name: row.name,
+            number: row.number,
+            sha256: row.sha256,
+        });
+    }
+    Ok((assets, used))
 }

@@ -187,3 +187,31 @@ pub async fn versions(store: &Store, actor: &Actor, id: Id) -> Result<Vec<ThemeV
     sql.bind(id).push(" ORDER BY number DESC");
     Ok(store.fetch_all::<ThemeVersion>(&sql).await?)
 }
+
+/// The theme with key `key` as it is now: what a new document uses.
+pub async fn current(store: &Store, key: &str) -> Result<ThemeVersion, Error> {
+    let mut sql = Sql::new(
+        "SELECT v.* FROM theme_versions v JOIN themes t \
+         ON v.theme_id = t.id AND v.number = t.version WHERE t.key = ",
+    );
+    sql.bind(key);
+    store
+        .fetch_optional::<ThemeVersion>(&sql)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                "theme",
+                format!("the template asks for the theme `{key}`, which does not exist"),
+            )
+        })
+}
+
+/// A saved theme version by id: what a document was made with.
+pub async fn version(store: &Store, id: Id) -> Result<ThemeVersion, Error> {
+    let mut sql = Sql::new("SELECT * FROM theme_versions WHERE id = ");
+    sql.bind(id);
+    store
+        .fetch_optional::<ThemeVersion>(&sql)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("theme version {id} is missing")))
+}

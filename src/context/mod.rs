@@ -43,6 +43,17 @@ pub struct Sources {
     pub contacts: Vec<Contact>,
 }
 
+impl Sources {
+    /// Who owns `subject`.
+    pub fn owner_of(&self, subject: Subject) -> Option<Id> {
+        match subject {
+            Subject::Deal(_) => self.deal.as_ref().map(|d| d.owner_id),
+            Subject::Contact(_) => self.contact.as_ref().map(|c| c.owner_id),
+            Subject::Account(_) => self.account.as_ref().map(|a| a.owner_id),
+        }
+    }
+}
+
 pub struct Built {
     pub value: Value,
     pub sources: Sources,

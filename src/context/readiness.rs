@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Sources, Subject, build};
+use super::{Built, Sources, Subject, build};
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::crm::profiling::Subject as AnswerSubject;
 use crate::error::Error;
 use crate::store::{Id, JsonText, Sql, Store};
-use crate::templates::store;
+use crate::templates::store::{self, Published};
 
 /// A blank field a document needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -56,6 +56,23 @@ pub async fn check(
 ) -> Result<Readiness, Error> {
     let built = build(store, actor, subject).await?;
     let loaded = store::load_sources(store, key).await?;
+    let missing = missing(store, actor, &built, &loaded).await?;
+    Ok(Readiness {
+        template: loaded.template.key,
+        template_version: loaded.template.published_version.unwrap_or_default(),
+        ready: missing.is_empty(),
+        missing,
+    })
+}
+
+/// The blank fields the published template `loaded` would print for the
+/// context `built`.
+pub async fn missing(
+    store: &Store,
+    actor: &Actor,
+    built: &Built,
+    loaded: &Published,
+) -> Result<Vec<Missing>, Error> {
     let engine = loaded.engine(true)?;
     let paths = engine
         .blank_fields(&loaded.template.key, &built.value)
@@ -70,12 +87,7 @@ pub async fn check(
             }
         }
     }
-    Ok(Readiness {
-        template: loaded.template.key,
-        template_version: loaded.template.published_version.unwrap_or_default(),
-        ready: missing.is_empty(),
-        missing,
-    })
+    Ok(missing)
 }
 
 /// The record fields behind context path `path` (`contact.name` is two).

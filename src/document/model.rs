@@ -22,6 +22,30 @@ pub struct Document {
     pub footnotes: Vec<Vec<Block>>,
 }
 
+impl Document {
+    /// The asset names its images ask for, each once.
+    pub fn image_sources(&self) -> std::collections::BTreeSet<String> {
+        fn walk(blocks: &[Block], out: &mut std::collections::BTreeSet<String>) {
+            for block in blocks {
+                match block {
+                    Block::Image(image) => {
+                        out.insert(image.source.clone());
+                    }
+                    Block::Quote { blocks }
+                    | Block::KeepTogether { blocks }
+                    | Block::Callout { blocks, .. } => walk(blocks, out),
+                    Block::List(list) => list.items.iter().for_each(|i| walk(&i.blocks, out)),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        walk(&self.blocks, &mut out);
+        self.footnotes.iter().for_each(|f| walk(f, &mut out));
+        out
+    }
+}
+
 /// What a document is, for its properties and its page header and footer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {

@@ -35,6 +35,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "brand",
         include_str!("../../migrations/sqlite/0004_brand.sql"),
     ),
+    (
+        5,
+        "documents",
+        include_str!("../../migrations/sqlite/0005_documents.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -56,6 +61,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "brand",
         include_str!("../../migrations/postgres/0004_brand.sql"),
+    ),
+    (
+        5,
+        "documents",
+        include_str!("../../migrations/postgres/0005_documents.sql"),
     ),
 ];
 

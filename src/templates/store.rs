@@ -259,19 +259,59 @@ pub async fn versions(
 
 /// The published source of every template, by key: one query, a few
 /// kilobytes each, whatever a template reaches.
-async fn all_published(store: &Store) -> Result<BTreeMap<String, String>, Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        key: String,
-        source: String,
-    }
-    let rows: Vec<Row> = store
+async fn all_published(store: &Store) -> Result<BTreeMap<String, (i64, String)>, Error> {
+    let rows: Vec<SourceRow> = store
         .fetch_all(&Sql::new(
-            "SELECT t.key AS key, v.source AS source FROM templates t \
+            "SELECT t.key AS key, v.number AS number, v.source AS source FROM templates t \
              JOIN template_versions v ON v.template_id = t.id AND v.number = t.published_version",
         ))
         .await?;
-    Ok(rows.into_iter().map(|r| (r.key, r.source)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.key, (r.number, r.source)))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    key: String,
+    number: i64,
+    source: String,
+}
+
+/// A template version a document was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SourceVersion {
+    pub key: String,
+    pub number: i64,
+}
+
+/// The sources of exactly these versions, by key: a document made again.
+pub async fn sources_of(
+    store: &Store,
+    versions: &[SourceVersion],
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut sources = BTreeMap::new();
+    for version in versions {
+        let mut sql = Sql::new(
+            "SELECT t.key AS key, v.number AS number, v.source AS source FROM templates t \
+             JOIN template_versions v ON v.template_id = t.id WHERE t.key = ",
+        );
+        sql.bind(version.key.as_str())
+            .push(" AND v.number = ")
+            .bind(version.number);
+        let row = store
+            .fetch_optional::<SourceRow>(&sql)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "version {} of the template `{}` is missing",
+                    version.number, version.key
+                ))
+            })?;
+        sources.insert(row.key, row.source);
+    }
+    Ok(sources)
 }
 
 /// A template's published version and every published template it
@@ -279,6 +319,8 @@ async fn all_published(store: &Store) -> Result<BTreeMap<String, String>, Error>
 pub struct Published {
     pub template: Template,
     pub sources: BTreeMap<String, String>,
+    /// The version of each of them.
+    pub versions: Vec<SourceVersion>,
 }
 
 /// Engines already made from a set of sources, by their digest: parsing
@@ -291,9 +333,17 @@ impl Published {
     /// An engine holding them all: a marking one for readiness (see
     /// [`Engine::marking`]), else one to generate with.
     pub fn engine(&self, marking: bool) -> Result<Arc<Engine>, Error> {
+        engine_for(&self.sources, marking)
+    }
+}
+
+/// An engine holding `sources` (template key → source), made once per set
+/// of sources.
+pub fn engine_for(sources: &BTreeMap<String, String>, marking: bool) -> Result<Arc<Engine>, Error> {
+    {
         let mut digest = Sha256::new();
         digest.update([u8::from(marking)]);
-        for (key, source) in &self.sources {
+        for (key, source) in sources {
             for part in [key.as_bytes(), source.as_bytes()] {
                 digest.update((part.len() as u64).to_le_bytes());
                 digest.update(part);
@@ -309,8 +359,7 @@ impl Published {
             Engine::new()
         };
         let engine = Arc::new(
-            add_sources(engine, &self.sources)
-                .map_err(|e| Error::invalid("template", e.to_string()))?,
+            add_sources(engine, sources).map_err(|e| Error::invalid("template", e.to_string()))?,
         );
         if let Ok(mut engines) = ENGINES.lock() {
             if engines.len() >= ENGINES_KEPT {
@@ -332,13 +381,26 @@ pub async fn load_sources(store: &Store, key: &str) -> Result<Published, Error> 
         )));
     }
     let published = all_published(store).await?;
-    let source = published
+    let (_, source) = published
         .get(&template.key)
         .cloned()
         .ok_or_else(|| Error::Internal(format!("the published `{}` is missing", template.key)))?;
     let mut sources = BTreeMap::new();
     gather(&template.key, source, &published, &mut sources)?;
-    Ok(Published { template, sources })
+    let versions = sources
+        .keys()
+        .filter_map(|key| {
+            published.get(key).map(|(number, _)| SourceVersion {
+                key: key.clone(),
+                number: *number,
+            })
+        })
+        .collect();
+    Ok(Published {
+        template,
+        sources,
+        versions,
+    })
 }
 
 /// Adds `source` (of `key`) and, depth first, the published templates it
@@ -346,7 +408,7 @@ pub async fn load_sources(store: &Store, key: &str) -> Result<Published, Error> 
 fn gather(
     key: &str,
     source: String,
-    published: &BTreeMap<String, String>,
+    published: &BTreeMap<String, (i64, String)>,
     sources: &mut BTreeMap<String, String>,
 ) -> Result<(), Error> {
     let names = tags::references(&source);
@@ -356,7 +418,7 @@ fn gather(
         if sources.contains_key(dependency) {
             continue;
         }
-        let Some(found) = published.get(dependency) else {
+        let Some((_, found)) = published.get(dependency) else {
             return Err(Error::invalid(
                 "template",
                 format!("`{key}` uses `{name}`, which has no published version"),

@@ -115,3 +115,42 @@ pub fn page_count(pdfinfo: &Path, pdf: &Path) -> usize {
 pub fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// A DOCX file converted to PDF by LibreOffice (`soffice`, with a
+/// profile of its own): the folder holding it, and the PDF's path.
+pub fn docx_as_pdf(soffice: &Path, docx: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a folder");
+    let input = dir.path().join("document.docx");
+    std::fs::write(&input, docx).expect("written");
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        dir.path().join("profile").display()
+    );
+    let out = Command::new(soffice)
+        .arg(&profile)
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&input)
+        .output()
+        .expect("LibreOffice runs");
+    let pdf = dir.path().join("document.pdf");
+    assert!(
+        out.status.success() && pdf.exists(),
+        "LibreOffice could not convert the file: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, pdf)
+}
+
+/// The text of a DOCX file as LibreOffice reads it.
+pub fn docx_text(soffice: &Path, pdftotext: &Path, docx: &[u8]) -> String {
+    let (_dir, pdf) = docx_as_pdf(soffice, docx);
+    all_text(pdftotext, &pdf)
+}

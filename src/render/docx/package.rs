@@ -7,6 +7,9 @@
 //!   which Word may report as damaged).
 //! - The core properties carry the title, author, subject, language and
 //!   the document's date (docx-rs sets only dates).
+//! - Relationships and media are put in a fixed order: docx-rs keeps
+//!   hyperlinks in a hash set, whose order changes from one run to the
+//!   next.
 //!
 //! The zip entries carry docx-rs's fixed timestamp, so the same document
 //! always gives the same bytes.
@@ -29,6 +32,11 @@ pub fn pack(
     xml.document = flag_header_rows(&xml.document, repeat_header);
     xml.document = number_drawings(&xml.document);
     xml.doc_props.core = core_properties(metadata).into_bytes();
+    xml.document_rels = sort_relationships(&xml.document_rels);
+    for rels in xml.header_rels.iter_mut().chain(xml.footer_rels.iter_mut()) {
+        *rels = sort_relationships(rels);
+    }
+    xml.media.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Cursor::new(Vec::new());
     xml.pack(&mut out)
         .map_err(|e| RenderError::Package(e.to_string()))?;
@@ -90,6 +98,29 @@ fn number_drawings(xml: &[u8]) -> Vec<u8> {
         at = start + DRAWING_ID.len();
     }
     out.extend_from_slice(&xml[at..]);
+    out
+}
+
+/// `<Relationship … />` elements sorted by their text (so by `Id`, the
+/// first attribute docx-rs writes); the rest of the part unchanged.
+fn sort_relationships(xml: &[u8]) -> Vec<u8> {
+    const OPEN: &[u8] = b"<Relationship ";
+    const END: &[u8] = b"</Relationships>";
+    let (Some(first), Some(end)) = (find(xml, OPEN, 0), find(xml, END, 0)) else {
+        return xml.to_vec();
+    };
+    let mut elements: Vec<&[u8]> = Vec::new();
+    let mut at = first;
+    while at < end {
+        let next = find(xml, OPEN, at + 1).filter(|n| *n < end).unwrap_or(end);
+        elements.push(&xml[at..next]);
+        at = next;
+    }
+    elements.sort_unstable();
+    let mut out = Vec::with_capacity(xml.len());
+    out.extend_from_slice(&xml[..first]);
+    elements.iter().for_each(|e| out.extend_from_slice(e));
+    out.extend_from_slice(&xml[end..]);
     out
 }
 
@@ -160,6 +191,15 @@ mod tests {
         assert!(
             out[second..]
                 .starts_with("<w:tbl><w:tr><w:trPr><w:cantSplit /><w:tblHeader /></w:trPr></w:tr>")
+        );
+    }
+
+    #[test]
+    fn relationships_come_in_one_order() {
+        let xml = b"<?xml?><Relationships x=\"1\"><Relationship Id=\"rIdLink2\" /><Relationship Id=\"rId1\" /></Relationships>";
+        assert_eq!(
+            String::from_utf8(sort_relationships(xml)).unwrap(),
+            "<?xml?><Relationships x=\"1\"><Relationship Id=\"rId1\" /><Relationship Id=\"rIdLink2\" /></Relationships>"
         );
     }
 

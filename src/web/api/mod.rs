@@ -7,6 +7,7 @@ mod audit;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
+mod documents;
 mod readiness;
 mod session;
 mod settings;
@@ -97,13 +98,15 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// `bad_request`, `not_found`, `method_not_allowed`, `conflict`,
     /// `payload_too_large`, `unsupported_media_type`, `validation_failed`,
-    /// `unavailable`, `internal`.
+    /// `not_ready`, `unavailable`, `internal`.
     pub code: String,
     pub message: String,
     /// Problems by field name.
     pub fields: Option<std::collections::BTreeMap<String, String>>,
     /// On a stale `version`: the stored one.
     pub current_version: Option<i64>,
+    /// On `not_ready`: the blank fields the document would print.
+    pub missing: Option<Vec<crate::context::readiness::Missing>>,
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -114,6 +117,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
+        .merge(documents::routes())
         .merge(readiness::routes())
         .merge(session::routes())
         .merge(settings::routes())

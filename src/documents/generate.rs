@@ -1,0 +1,342 @@
+//! Generating a document for a deal, contact or account, and making a
+//! stored one again from its record.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+use super::{DocumentFormat, GeneratedDocument, contents, get};
+use crate::audit;
+use crate::auth::Actor;
+use crate::auth::policy::{self, Action, Grant};
+use crate::brand::assets::{self, UsedAsset};
+use crate::brand::themes::{self, ThemeVersion};
+use crate::context::readiness;
+use crate::context::{self, Subject};
+use crate::crm::activities::{Activity, ActivityKind};
+use crate::digest::sha256_hex;
+use crate::document::Assets;
+use crate::error::Error;
+use crate::pipeline;
+use crate::store::records::{self, Meta};
+use crate::store::{Id, JsonText, Sql, Store, Timestamp};
+use crate::templates::store::{self as template_store, TemplateKind, engine_for};
+
+/// The theme a template gets when its front matter names none.
+const DEFAULT_THEME: &str = "classic";
+
+/// What to generate: a template, for exactly one subject, in a format.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// The template's key.
+    pub template: String,
+    pub deal_id: Option<Id>,
+    pub contact_id: Option<Id>,
+    pub account_id: Option<Id>,
+    pub format: DocumentFormat,
+}
+
+impl GenerateRequest {
+    fn subject(&self) -> Result<Subject, Error> {
+        match (self.deal_id, self.contact_id, self.account_id) {
+            (Some(id), None, None) => Ok(Subject::Deal(id)),
+            (None, Some(id), None) => Ok(Subject::Contact(id)),
+            (None, None, Some(id)) => Ok(Subject::Account(id)),
+            _ => Err(Error::invalid(
+                "deal_id",
+                "name exactly one subject: deal_id, contact_id or account_id",
+            )),
+        }
+    }
+}
+
+/// Generates and keeps a document. A subject lacking fields the document
+/// prints is refused with those fields (`Error::NotReady`).
+pub async fn generate(
+    store: &Store,
+    actor: &Actor,
+    request: GenerateRequest,
+) -> Result<GeneratedDocument, Error> {
+    let scope = policy::require(actor, Action::GenerateDocuments)?;
+    if scope.grant() == Grant::Previews {
+        return Err(Error::Forbidden(format!(
+            "your role ({}) may preview documents but not generate one for a customer",
+            actor.role.as_str()
+        )));
+    }
+    let subject = request.subject()?;
+    let built = context::build(store, actor, subject).await?;
+    let owner = built.sources.owner_of(subject);
+    scope.check_owner(actor, owner)?;
+    let loaded = template_store::load_sources(store, &request.template).await?;
+    let template = &loaded.template;
+    if matches!(template.kind, TemplateKind::Block | TemplateKind::Layout) {
+        return Err(Error::invalid(
+            "template",
+            format!(
+                "`{}` is a {}, used by other templates; generate from a document template",
+                template.key,
+                template.kind.as_str()
+            ),
+        ));
+    }
+    if !template
+        .formats
+        .0
+        .iter()
+        .any(|f| f == request.format.as_str())
+    {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "the template `{}` is written for {}, not {}",
+                template.key,
+                template.formats.0.join(", "),
+                request.format.as_str()
+            ),
+        ));
+    }
+    let missing = readiness::missing(store, actor, &built, &loaded).await?;
+    if !missing.is_empty() {
+        let labels: Vec<&str> = missing.iter().map(|m| m.label.as_str()).collect();
+        return Err(Error::NotReady {
+            message: format!(
+                "the document would print {} blank: {}; fill them in first",
+                if missing.len() == 1 {
+                    "one field".to_owned()
+                } else {
+                    format!("{} fields", missing.len())
+                },
+                labels.join(", ")
+            ),
+            missing,
+        });
+    }
+    let made = make(
+        store,
+        &loaded.sources,
+        &template.key,
+        &built.value,
+        request.format,
+        None,
+    )
+    .await?;
+    let sources = &built.sources;
+    let account_id = sources.account.as_ref().map(|a| a.meta.id);
+    let document = GeneratedDocument {
+        meta: Meta::new(None),
+        template: template.key.clone(),
+        template_version: template.published_version.unwrap_or_default(),
+        sources: JsonText(loaded.versions.clone()),
+        deal_id: sources.deal.as_ref().map(|d| d.meta.id),
+        contact_id: match subject {
+            Subject::Deal(_) => None,
+            _ => sources.contact.as_ref().map(|c| c.meta.id),
+        },
+        account_id,
+        owner_id: owner.unwrap_or(actor.user_id),
+        format: request.format,
+        file_name: file_name(&template.name, &built.value, subject, request.format),
+        content_type: request.format.render().content_type().to_owned(),
+        size_bytes: made.bytes.len() as i64,
+        sha256: sha256_hex(&made.bytes),
+        theme: made.theme.key.clone(),
+        theme_version_id: made.theme.id,
+        assets: JsonText(made.assets),
+        clause_versions: JsonText(Vec::new()),
+        program_version: env!("CARGO_PKG_VERSION").to_owned(),
+        generated_by: actor.user_id,
+    };
+    let snapshot =
+        serde_json::to_string(&built.value).map_err(|e| Error::Internal(e.to_string()))?;
+    let activity = Activity {
+        meta: Meta::new(None),
+        kind: ActivityKind::Note,
+        subject: format!(
+            "Generated {} ({})",
+            template.name,
+            request.format.as_str().to_uppercase()
+        ),
+        body: Some(format!(
+            "{}, {} bytes, SHA-256 {}",
+            document.file_name, document.size_bytes, document.sha256
+        )),
+        occurred_at: Timestamp::now(),
+        account_id,
+        contact_id: document.contact_id,
+        deal_id: document.deal_id,
+        owner_id: actor.user_id,
+    };
+
+    let mut tx = store.begin().await?;
+    records::insert(&mut tx, &document).await?;
+    let mut sql = Sql::new("INSERT INTO document_contents (document_id, bytes, context) VALUES (");
+    sql.bind(document.meta.id)
+        .push(", ")
+        .bind(made.bytes)
+        .push(", ")
+        .bind(snapshot)
+        .push(")");
+    tx.execute(&sql).await?;
+    audit::record_change(&mut tx, actor, None, Some(&document), audit::Changes::new()).await?;
+    records::insert(&mut tx, &activity).await?;
+    audit::record_change(&mut tx, actor, None, Some(&activity), audit::Changes::new()).await?;
+    tx.commit().await?;
+    Ok(document)
+}
+
+/// How a stored document compares with the same document made again from
+/// its record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    pub document_id: Id,
+    pub sha256: String,
+    pub regenerated_sha256: String,
+    /// Whether the bytes made again equal the stored ones.
+    pub identical: bool,
+}
+
+/// Makes document `id` again from what its record says it was made from,
+/// and compares.
+pub async fn verify(store: &Store, actor: &Actor, id: Id) -> Result<Verification, Error> {
+    let document = get(store, actor, id).await?;
+    let stored = contents(store, id).await?;
+    let context: Json = serde_json::from_str(&stored.context)
+        .map_err(|e| Error::Internal(format!("document {id}'s context: {e}")))?;
+    let sources = template_store::sources_of(store, &document.sources.0).await?;
+    let made = make(
+        store,
+        &sources,
+        &document.template,
+        &context,
+        document.format,
+        Some(&document),
+    )
+    .await?;
+    let regenerated_sha256 = sha256_hex(&made.bytes);
+
+    Ok(Verification {
+        document_id: id,
+        identical: made.bytes == stored.bytes,
+        sha256: document.sha256,
+        regenerated_sha256,
+    })
+}
+
+struct Made {
+    bytes: Vec<u8>,
+    theme: ThemeVersion,
+    assets: Vec<UsedAsset>,
+}
+
+/// Renders template `key` of `sources` with `context` as `format`: with the
+/// current theme and newest assets, or those `recorded` names.
+async fn make(
+    store: &Store,
+    sources: &BTreeMap<String, String>,
+    key: &str,
+    context: &Json,
+    format: DocumentFormat,
+    recorded: Option<&GeneratedDocument>,
+) -> Result<Made, Error> {
+    let engine = engine_for(sources, false)?;
+    let rendered = engine
+        .render(key, context)
+        .map_err(|e| Error::invalid("template", e.to_string()))?;
+    let theme_key = rendered
+        .theme
+        .clone()
+        .unwrap_or_else(|| DEFAULT_THEME.to_owned());
+    let read = pipeline::read(rendered);
+    let (theme, assets, used): (ThemeVersion, Assets, Vec<UsedAsset>) = match recorded {
+        Some(document) => (
+            themes::version(store, document.theme_version_id).await?,
+            assets::exactly(store, &document.assets.0).await?,
+            document.assets.0.clone(),
+        ),
+        None => {
+            let theme = themes::current(store, &theme_key).await?;
+            let mut names = read.document.image_sources();
+            names.extend(theme.theme.0.logo.clone());
+            let (assets, used) = assets::newest(store, names.iter().map(String::as_str)).await?;
+            (theme, assets, used)
+        }
+    };
+    let look = theme.theme.0.clone();
+    // Laying out pages is the one long computation: off the async threads.
+    let bytes = tokio::task::spawn_blocking(move || {
+        pipeline::render(
+            &read.document,
+            look,
+            read.paper,
+            &assets,
+            format.render(),
+            true,
+        )
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("rendering stopped: {e}")))?
+    .map_err(|e| Error::invalid("template", e.to_string()))?
+    .bytes;
+    Ok(Made {
+        bytes,
+        theme,
+        assets: used,
+    })
+}
+
+/// `Proposal - Rollout.pdf`: the template's name and the subject's, with
+/// what file systems refuse left out.
+fn file_name(template: &str, context: &Json, subject: Subject, format: DocumentFormat) -> String {
+    let subject_name = match subject {
+        Subject::Deal(_) => &context["deal"]["name"],
+        Subject::Contact(_) => &context["contact"]["name"],
+        Subject::Account(_) => &context["account"]["name"],
+    };
+    let name = match subject_name.as_str().map(str::trim) {
+        Some(s) if !s.is_empty() => format!("{template} - {s}"),
+        _ => template.to_owned(),
+    };
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !r#"/\:*?"<>|"#.contains(*c))
+        .collect::<String>()
+        .trim_matches(['.', ' '])
+        .chars()
+        .take(120)
+        .collect();
+    let stem = if clean.is_empty() { "document" } else { &clean };
+    format!("{stem}.{}", format.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_leave_out_what_file_systems_refuse() {
+        let context = serde_json::json!({"deal": {"name": "Rollout: phase 1/2 <EU>"}});
+        assert_eq!(
+            file_name(
+                "Proposal",
+                &context,
+                Subject::Deal(Id::new()),
+                DocumentFormat::Pdf
+            ),
+            "Proposal - Rollout phase 12 EU.pdf"
+        );
+        let nameless = serde_json::json!({"account": {"name": null}});
+        assert_eq!(
+            file_name(
+                "Brochure",
+                &nameless,
+                Subject::Account(Id::new()),
+                DocumentFormat::Html
+            ),
+            "Brochure.html"
+        );
+    }
+}

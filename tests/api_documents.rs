@@ -1,0 +1,502 @@
+//! Generating and keeping documents over HTTP on both databases: a deal
+//! that is not ready is refused with what it lacks; a filled deal becomes
+//! the built-in proposal as PDF, DOCX and HTML with the customer, the rep,
+//! the amount and the sections its profiling answers choose; every
+//! document is kept with what it was made from, made again byte for byte,
+//! logged on the deal, and readable only by those who may.
+
+mod common;
+mod tools;
+
+use common::{TestApp, both_backends, id_of};
+use reqwest::Method;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use serde_json::{Value, json};
+use tools::{LIBREOFFICE, POPPLER, docx_text, squeeze, tool};
+
+const DOCUMENTS: &str = "/api/v1/documents";
+
+/// A signed-in user of `role`: id and token.
+async fn user(app: &TestApp, role: &str) -> (String, String) {
+    let (id, email, password) = app.new_user(role).await;
+    let token = app.login(&email, &password).await.expect(200)["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    (id, token)
+}
+
+async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Value {
+    app.request_as(Some(token), method, path, Some(&body))
+        .await
+        .expect_success()
+}
+
+/// A deal the built-in proposal has everything for: a healthcare account
+/// that named GDPR as a compliance requirement.
+struct Deal {
+    id: String,
+    rep: String,
+    rep_name: String,
+}
+
+async fn filled_deal(app: &TestApp, account_name: &str) -> Deal {
+    let (_, rep) = user(app, "rep").await;
+    let me = send(app, &rep, Method::GET, "/api/v1/me", Value::Null).await;
+    send(
+        app,
+        &rep,
+        Method::PATCH,
+        "/api/v1/me",
+        json!({"phone": "+49 30 555 0100", "title": "Account Executive", "version": me["version"]}),
+    )
+    .await;
+    let settings = app.fetch("/api/v1/settings").await;
+    app.patch_json(
+        "/api/v1/settings",
+        &json!({"company": {"name": "Northwind Systems", "phone": "+49 30 555 0000",
+                            "email": "sales@northwind.example", "website": "https://northwind.example",
+                            "address": "Hafenstr. 1, Hamburg"},
+                "version": settings["version"]}),
+    )
+    .await
+    .expect(200);
+    if app
+        .fetch("/api/v1/profile-questions?applies_to=account")
+        .await["items"]
+        .as_array()
+        .is_none_or(|q| !q.iter().any(|q| q["key"] == "compliance"))
+    {
+        app.create(
+            "/api/v1/profile-questions",
+            json!({"key": "compliance", "label": "Compliance requirements", "kind": "multi",
+                   "options": ["ISO 27001", "GDPR"], "applies_to": "account"}),
+        )
+        .await;
+    }
+    let account = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/accounts",
+        json!({"name": account_name, "industry": "Healthcare", "country": "DE", "employee_count": 2400}),
+    )
+    .await;
+    send(
+        app,
+        &rep,
+        Method::PUT,
+        &format!("/api/v1/accounts/{}/answers", id_of(&account)),
+        json!({"compliance": ["GDPR"]}),
+    )
+    .await;
+    let contact = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/contacts",
+        json!({"first_name": "Ada", "last_name": "Lindqvist", "title": "Head of Supply",
+               "email": "ada@brightwater.example", "account_id": id_of(&account)}),
+    )
+    .await;
+    let deal = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/deals",
+        json!({"name": "Supply visibility", "account_id": id_of(&account),
+               "primary_contact_id": id_of(&contact), "amount": "48000.00", "currency": "EUR",
+               "expected_close_date": "2027-01-29"}),
+    )
+    .await;
+    Deal {
+        id: id_of(&deal),
+        rep,
+        rep_name: me["name"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn generate(app: &TestApp, token: &str, deal_id: &str, format: &str) -> common::Res {
+    app.request_as(
+        Some(token),
+        Method::POST,
+        DOCUMENTS,
+        Some(&json!({"template": "proposal", "deal_id": deal_id, "format": format})),
+    )
+    .await
+}
+
+/// The bytes at `path`, with the content type and disposition.
+async fn download(app: &TestApp, token: &str, path: &str) -> (u16, String, String, Vec<u8>) {
+    let resp = app
+        .anonymous(Method::GET, path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the request is sent");
+    let header = |name| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (status, content_type, disposition) = (
+        resp.status().as_u16(),
+        header(CONTENT_TYPE),
+        header(CONTENT_DISPOSITION),
+    );
+    (
+        status,
+        content_type,
+        disposition,
+        resp.bytes().await.expect("a body").to_vec(),
+    )
+}
+
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let pdftotext = tool("pdftotext", POPPLER)?;
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, bytes).expect("written");
+    Some(tools::all_text(&pdftotext, &path))
+}
+
+/// What the proposal for the filled deal must and must not say.
+fn check_proposal_text(format: &str, text: &str, rep_name: &str) {
+    let text = squeeze(text);
+    for expected in [
+        "Brightwater Health",
+        rep_name,
+        "€48,000.00",
+        "Supply visibility",
+        // Chosen by the account's industry and its compliance answer.
+        "A regional hospital group",
+        "Security and compliance",
+        "GDPR",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{format}: `{expected}` is missing from:\n{text}"
+        );
+    }
+    for unexpected in ["A Nordic freight", "ISO 27001:"] {
+        assert!(
+            !text.contains(unexpected),
+            "{format}: `{unexpected}` is printed:\n{text}"
+        );
+    }
+}
+
+// ---- readiness first ---------------------------------------------------------
+
+async fn a_deal_that_is_not_ready_is_refused_with_what_it_lacks(app: &mut TestApp) {
+    let (_, rep) = user(app, "rep").await;
+    let account = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/accounts",
+        json!({"name": "Sparse"}),
+    )
+    .await;
+    let deal = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/deals",
+        json!({"name": "Thin", "account_id": id_of(&account)}),
+    )
+    .await;
+    let res = generate(app, &rep, &id_of(&deal), "pdf").await;
+    res.assert_error(422, "not_ready", &[]);
+    let missing: Vec<String> = res.body["error"]["missing"]
+        .as_array()
+        .expect("error.missing lists the blank fields")
+        .iter()
+        .map(|m| {
+            format!(
+                "{}.{}",
+                m["entity"].as_str().unwrap(),
+                m["field"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for field in [
+        "deal.amount",
+        "deal.expected_close_date",
+        "account.industry",
+        "user.phone",
+    ] {
+        assert!(
+            missing.contains(&field.to_owned()),
+            "{field} not in {missing:?}"
+        );
+    }
+    // Nothing was kept, and nothing logged.
+    let kept = send(
+        app,
+        &rep,
+        Method::GET,
+        &format!("{DOCUMENTS}?deal_id={}", id_of(&deal)),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(kept["items"], json!([]));
+
+    // Bad requests name their field.
+    for (body, field) in [
+        (json!({"template": "proposal", "format": "pdf"}), "deal_id"),
+        (
+            json!({"template": "proposal", "deal_id": id_of(&deal), "account_id": id_of(&account), "format": "pdf"}),
+            "deal_id",
+        ),
+        (
+            json!({"template": "proposal", "deal_id": id_of(&deal), "format": "odt"}),
+            "format",
+        ),
+        (
+            json!({"template": "company-profile", "deal_id": id_of(&deal), "format": "pdf"}),
+            "template",
+        ),
+        (
+            json!({"template": "proposal", "deal_id": id_of(&deal), "format": "pdf", "colour": 1}),
+            "colour",
+        ),
+    ] {
+        app.request_as(Some(&rep), Method::POST, DOCUMENTS, Some(&body))
+            .await
+            .assert_error(422, "validation_failed", &[field]);
+    }
+    app.request_as(
+        Some(&rep),
+        Method::POST,
+        DOCUMENTS,
+        Some(&json!({"template": "no-such", "deal_id": id_of(&deal), "format": "pdf"})),
+    )
+    .await
+    .assert_error(404, "not_found", &[]);
+}
+both_backends!(a_deal_that_is_not_ready_is_refused_with_what_it_lacks);
+
+// ---- generating and keeping -------------------------------------------------------
+
+async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &mut TestApp) {
+    let deal = filled_deal(app, "Brightwater Health").await;
+    let ready = send(
+        app,
+        &deal.rep,
+        Method::GET,
+        &format!("/api/v1/deals/{}/readiness?template=proposal", deal.id),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    let mut kept = Vec::new();
+    for format in ["pdf", "docx", "html"] {
+        let document = generate(app, &deal.rep, &deal.id, format).await.expect(201);
+        assert_eq!(document["format"], format);
+        assert_eq!(document["template"], "proposal");
+        assert_eq!(document["template_version"], 1);
+        assert_eq!(document["deal_id"], deal.id.as_str());
+        assert_eq!(document["theme"], "classic");
+        let sources: Vec<&str> = document["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["key"].as_str().unwrap())
+            .collect();
+        for key in [
+            "proposal",
+            "company-profile",
+            "case-study-healthcare",
+            "security",
+        ] {
+            assert!(sources.contains(&key), "{key} not among {sources:?}");
+        }
+        assert_eq!(document["assets"][0]["name"], "classic-logo.png");
+        assert_eq!(document["clause_versions"], json!([]));
+        assert_eq!(document["program_version"], env!("CARGO_PKG_VERSION"));
+
+        let (status, content_type, disposition, bytes) = download(
+            app,
+            &deal.rep,
+            &format!("{DOCUMENTS}/{}/content", id_of(&document)),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(content_type, document["content_type"].as_str().unwrap());
+        assert_eq!(
+            document["file_name"],
+            format!("Sales proposal - Supply visibility.{format}")
+        );
+        assert!(
+            disposition.starts_with("attachment; filename=\"Sales proposal - Supply visibility."),
+            "{disposition}"
+        );
+        assert_eq!(document["sha256"], dealdraft::digest::sha256_hex(&bytes));
+        assert_eq!(document["size_bytes"], bytes.len());
+        let text = match format {
+            "pdf" => pdf_text(&bytes),
+            "docx" => match (tool("soffice", LIBREOFFICE), tool("pdftotext", POPPLER)) {
+                (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, &bytes)),
+                _ => None,
+            },
+            _ => Some(String::from_utf8(bytes.clone()).expect("HTML is UTF-8")),
+        };
+        if let Some(text) = text {
+            check_proposal_text(format, &text, &deal.rep_name);
+        }
+        kept.push((document, bytes));
+    }
+
+    // Made again from the record, each is the same bytes.
+    for (document, _) in &kept {
+        let verdict = send(
+            app,
+            &deal.rep,
+            Method::GET,
+            &format!("{DOCUMENTS}/{}/verify", id_of(document)),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(verdict["identical"], true, "{verdict}");
+        assert_eq!(verdict["regenerated_sha256"], document["sha256"]);
+    }
+    // Generated again, interleaved with another format, the PDF is the
+    // same bytes.
+    let again = generate(app, &deal.rep, &deal.id, "pdf").await.expect(201);
+    assert_eq!(again["sha256"], kept[0].0["sha256"]);
+    assert_ne!(id_of(&again), id_of(&kept[0].0));
+
+    // Listed for the deal, and logged on it.
+    let listed = send(
+        app,
+        &deal.rep,
+        Method::GET,
+        &format!("{DOCUMENTS}?deal_id={}", deal.id),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4);
+    let activities = send(
+        app,
+        &deal.rep,
+        Method::GET,
+        &format!("/api/v1/activities?deal_id={}", deal.id),
+        Value::Null,
+    )
+    .await;
+    let subjects: Vec<&str> = activities["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        vec![
+            "Generated Sales proposal (PDF)",
+            "Generated Sales proposal (DOCX)",
+            "Generated Sales proposal (HTML)",
+            "Generated Sales proposal (PDF)",
+        ]
+    );
+
+    // Documents never change and never go.
+    let path = format!("{DOCUMENTS}/{}", id_of(&kept[0].0));
+    for method in [Method::PATCH, Method::DELETE, Method::PUT] {
+        app.request_as(Some(&deal.rep), method, &path, Some(&json!({"version": 1})))
+            .await
+            .assert_error(405, "method_not_allowed", &[]);
+    }
+}
+both_backends!(a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly);
+
+// ---- who may -------------------------------------------------------------------
+
+async fn documents_are_generated_and_read_only_by_those_who_may(app: &mut TestApp) {
+    let deal = filled_deal(app, "Brightwater Health").await;
+    let document = generate(app, &deal.rep, &deal.id, "html").await.expect(201);
+    let path = format!("{DOCUMENTS}/{}", id_of(&document));
+    let (_, other_rep) = user(app, "rep").await;
+    let (_, manager) = user(app, "manager").await;
+    let (_, marketing) = user(app, "marketing").await;
+    let (_, legal) = user(app, "legal").await;
+
+    // Another rep's deal: neither generated nor read.
+    generate(app, &other_rep, &deal.id, "pdf")
+        .await
+        .assert_error(403, "forbidden", &[]);
+    for p in [
+        path.clone(),
+        format!("{path}/content"),
+        format!("{path}/verify"),
+    ] {
+        app.request_as(Some(&other_rep), Method::GET, &p, None)
+            .await
+            .assert_error(403, "forbidden", &[]);
+    }
+    let theirs = send(app, &other_rep, Method::GET, DOCUMENTS, Value::Null).await;
+    assert_eq!(theirs["items"], json!([]));
+    // Marketing previews only; legal reads but does not generate.
+    generate(app, &marketing, &deal.id, "pdf")
+        .await
+        .assert_error(403, "forbidden", &[]);
+    app.request_as(Some(&marketing), Method::GET, &path, None)
+        .await
+        .assert_error(403, "forbidden", &[]);
+    generate(app, &legal, &deal.id, "pdf")
+        .await
+        .assert_error(403, "forbidden", &[]);
+    for reader in [&manager, &legal] {
+        let read = send(app, reader, Method::GET, &path, Value::Null).await;
+        assert_eq!(read["sha256"], document["sha256"]);
+    }
+    // A manager generates for any deal.
+    generate(app, &manager, &deal.id, "pdf").await.expect(201);
+}
+both_backends!(documents_are_generated_and_read_only_by_those_who_may);
+
+// ---- hostile values -----------------------------------------------------------------
+
+async fn hostile_crm_values_print_as_typed_in_every_format(app: &mut TestApp) {
+    let hostile = "**Evil** <script>alert(1)</script> [x](javascript:alert(1)) {{ 7*7 }}";
+    let deal = filled_deal(app, hostile).await;
+    for format in ["html", "pdf", "docx"] {
+        let document = generate(app, &deal.rep, &deal.id, format).await.expect(201);
+        let (_, _, _, bytes) = download(
+            app,
+            &deal.rep,
+            &format!("{DOCUMENTS}/{}/content", id_of(&document)),
+        )
+        .await;
+        let text = match format {
+            "html" => {
+                let html = String::from_utf8(bytes).expect("UTF-8");
+                assert!(!html.contains("<script>alert"), "a script reached the HTML");
+                assert!(!html.contains("href=\"javascript:"), "a javascript: link");
+                assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+                continue;
+            }
+            "pdf" => pdf_text(&bytes),
+            _ => match (tool("soffice", LIBREOFFICE), tool("pdftotext", POPPLER)) {
+                (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, &bytes)),
+                _ => None,
+            },
+        };
+        if let Some(text) = text {
+            let flat: String = text.split_whitespace().collect();
+            let typed: String =
+                "**Evil** <script>alert(1)</script> [x](javascript:alert(1)) {{ 7*7 }}"
+                    .split_whitespace()
+                    .collect();
+            assert!(
+                flat.contains(&typed),
+                "{format}: the name is not printed as typed:\n{text}"
+            );
+        }
+    }
+}
+both_backends!(hostile_crm_values_print_as_typed_in_every_format);
