@@ -9,6 +9,7 @@ mod common;
 mod tools;
 
 use common::{TestApp, both_backends, id_of};
+use mail_parser::MimeHeaders;
 use reqwest::Method;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use serde_json::{Value, json};
@@ -188,6 +189,43 @@ fn check_proposal_text(format: &str, text: &str, rep_name: &str) {
     }
 }
 
+/// An e-mail document parsed back: from the rep to the primary contact, the
+/// proposal as HTML and text, and its PDF attached. Returns the text the
+/// checks read: the HTML part and the attachment's text.
+fn email_text(eml: &[u8], rep_name: &str) -> String {
+    let message = mail_parser::MessageParser::default()
+        .parse(eml)
+        .expect("the message parses");
+    let from = message.from().and_then(|a| a.first()).expect("a sender");
+    assert_eq!(from.name(), Some(rep_name));
+    let to = message.to().and_then(|a| a.first()).expect("a recipient");
+    assert_eq!(to.address(), Some("ada@brightwater.example"));
+    assert_eq!(to.name(), Some("Ada Lindqvist"));
+    assert_eq!(message.subject(), Some("Proposal for Brightwater Health"));
+    let html = message.body_html(0).expect("an HTML part").into_owned();
+    let text = message.body_text(0).expect("a text part").into_owned();
+    assert!(
+        text.contains("Supply visibility") && !text.contains("<p>"),
+        "{text}"
+    );
+    let attachment = message.attachment(0).expect("the PDF attached");
+    assert_eq!(
+        attachment.content_type().map(|c| (c.ctype(), c.subtype())),
+        Some(("application", Some("pdf")))
+    );
+    assert_eq!(
+        attachment.attachment_name(),
+        Some("Proposal for Brightwater Health.pdf")
+    );
+    let pdf = attachment.contents();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let pdf_text = pdf_text(pdf).unwrap_or_default();
+    if !pdf_text.is_empty() {
+        check_proposal_text("the attached PDF", &pdf_text, rep_name);
+    }
+    html
+}
+
 // ---- readiness first ---------------------------------------------------------
 
 async fn a_deal_that_is_not_ready_is_refused_with_what_it_lacks(app: &mut TestApp) {
@@ -294,7 +332,7 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
     assert_eq!(ready["ready"], true, "{ready}");
 
     let mut kept = Vec::new();
-    for format in ["pdf", "docx", "html"] {
+    for format in ["pdf", "docx", "html", "eml"] {
         let document = generate(app, &deal.rep, &deal.id, format).await.expect(201);
         assert_eq!(document["format"], format);
         assert_eq!(document["template"], "proposal");
@@ -343,6 +381,7 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
                 (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, &bytes)),
                 _ => None,
             },
+            "eml" => Some(email_text(&bytes, &deal.rep_name)),
             _ => Some(String::from_utf8(bytes.clone()).expect("HTML is UTF-8")),
         };
         if let Some(text) = text {
@@ -379,7 +418,7 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
         Value::Null,
     )
     .await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 4);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 5);
     let activities = send(
         app,
         &deal.rep,
@@ -400,6 +439,7 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
             "Generated Sales proposal (PDF)",
             "Generated Sales proposal (DOCX)",
             "Generated Sales proposal (HTML)",
+            "Generated Sales proposal (EML)",
             "Generated Sales proposal (PDF)",
         ]
     );

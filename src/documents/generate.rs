@@ -20,6 +20,7 @@ use crate::digest::sha256_hex;
 use crate::document::Assets;
 use crate::error::Error;
 use crate::pipeline;
+use crate::render::{self, Format};
 use crate::store::records::{self, Meta};
 use crate::store::{Id, JsonText, Sql, Store, Timestamp};
 use crate::templates::store::{self as template_store, TemplateKind, engine_for};
@@ -140,7 +141,7 @@ pub async fn generate(
         owner_id: owner.unwrap_or(actor.user_id),
         format: request.format,
         file_name: file_name(&template.name, &built.value, subject, request.format),
-        content_type: request.format.render().content_type().to_owned(),
+        content_type: request.format.content_type().to_owned(),
         size_bytes: made.bytes.len() as i64,
         sha256: sha256_hex(&made.bytes),
         theme: made.theme.key.clone(),
@@ -266,26 +267,104 @@ async fn make(
         }
     };
     let look = theme.theme.0.clone();
+    let letter = match format {
+        DocumentFormat::Eml => Some(Letter::from_context(context, &read.document, key)?),
+        _ => None,
+    };
     // Laying out pages is the one long computation: off the async threads.
     let bytes = tokio::task::spawn_blocking(move || {
-        pipeline::render(
-            &read.document,
-            look,
-            read.paper,
-            &assets,
-            format.render(),
-            true,
-        )
+        let render = |format| {
+            pipeline::render(
+                &read.document,
+                look.clone(),
+                read.paper,
+                &assets,
+                format,
+                true,
+            )
+            .map(|output| output.bytes)
+        };
+        match (format, letter) {
+            (DocumentFormat::Pdf, _) => render(Format::Pdf),
+            (DocumentFormat::Docx, _) => render(Format::Docx),
+            (DocumentFormat::Html, _) => render(Format::Html),
+            (DocumentFormat::Eml, letter) => {
+                let letter = letter.unwrap_or_default();
+                let html = String::from_utf8(render(Format::Html)?).unwrap_or_default();
+                let text =
+                    String::from_utf8(render::text::text(&read.document).bytes).unwrap_or_default();
+                let pdf = render(Format::Pdf)?;
+                render::email::eml(&letter.envelope(), &html, &text, &pdf)
+            }
+        }
     })
     .await
     .map_err(|e| Error::Internal(format!("rendering stopped: {e}")))?
-    .map_err(|e| Error::invalid("template", e.to_string()))?
-    .bytes;
+    .map_err(|e| Error::invalid("template", e.to_string()))?;
     Ok(Made {
         bytes,
         theme,
         assets: used,
     })
+}
+
+/// Who an e-mail document is from and to, from the context: the rep to
+/// the subject's contact.
+#[derive(Default)]
+struct Letter {
+    from_name: String,
+    from_email: String,
+    to_name: Option<String>,
+    to_email: String,
+    subject: String,
+    date: chrono::NaiveDate,
+    attachment_name: String,
+}
+
+impl Letter {
+    fn from_context(
+        context: &Json,
+        document: &crate::document::Document,
+        key: &str,
+    ) -> Result<Letter, Error> {
+        let text = |value: &Json| value.as_str().map(str::to_owned);
+        let to_email = text(&context["contact"]["email"]).ok_or_else(|| {
+            Error::invalid(
+                "format",
+                "an e-mail goes to the contact, and there is no contact with an email address: \
+                 give the deal a primary contact with one, or generate for a contact",
+            )
+        })?;
+        let subject = document
+            .metadata
+            .title
+            .clone()
+            .unwrap_or_else(|| key.to_owned());
+        Ok(Letter {
+            from_name: text(&context["rep"]["name"]).unwrap_or_default(),
+            from_email: text(&context["rep"]["email"]).unwrap_or_default(),
+            to_name: text(&context["contact"]["name"]),
+            to_email,
+            attachment_name: format!("{}.pdf", clean_file_stem(&subject)),
+            subject,
+            date: context["today"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_default(),
+        })
+    }
+
+    fn envelope(&self) -> render::email::Envelope<'_> {
+        render::email::Envelope {
+            from_name: &self.from_name,
+            from_email: &self.from_email,
+            to_name: self.to_name.as_deref(),
+            to_email: &self.to_email,
+            subject: &self.subject,
+            date: self.date,
+            attachment_name: &self.attachment_name,
+        }
+    }
 }
 
 /// `Proposal - Rollout.pdf`: the template's name and the subject's, with
@@ -300,6 +379,11 @@ fn file_name(template: &str, context: &Json, subject: Subject, format: DocumentF
         Some(s) if !s.is_empty() => format!("{template} - {s}"),
         _ => template.to_owned(),
     };
+    format!("{}.{}", clean_file_stem(&name), format.as_str())
+}
+
+/// `name` without what file systems refuse, at most 120 characters.
+fn clean_file_stem(name: &str) -> String {
     let clean: String = name
         .chars()
         .filter(|c| !c.is_control() && !r#"/\:*?"<>|"#.contains(*c))
@@ -308,8 +392,11 @@ fn file_name(template: &str, context: &Json, subject: Subject, format: DocumentF
         .chars()
         .take(120)
         .collect();
-    let stem = if clean.is_empty() { "document" } else { &clean };
-    format!("{stem}.{}", format.as_str())
+    if clean.is_empty() {
+        "document".to_owned()
+    } else {
+        clean
+    }
 }
 
 #[cfg(test)]

@@ -21,20 +21,23 @@ use crate::store::{Id, JsonText, Sql, Store, Value};
 use crate::templates::store::SourceVersion;
 
 crate::text_enum! {
-    /// The file a document is.
+    /// The file a document is; `eml` is an e-mail message holding the
+    /// document as HTML and text with its PDF attached.
     DocumentFormat {
         Pdf = "pdf",
         Docx = "docx",
         Html = "html",
+        Eml = "eml",
     }
 }
 
 impl DocumentFormat {
-    fn render(self) -> crate::render::Format {
+    pub fn content_type(self) -> &'static str {
         match self {
-            DocumentFormat::Pdf => crate::render::Format::Pdf,
-            DocumentFormat::Docx => crate::render::Format::Docx,
-            DocumentFormat::Html => crate::render::Format::Html,
+            DocumentFormat::Pdf => crate::render::Format::Pdf.content_type(),
+            DocumentFormat::Docx => crate::render::Format::Docx.content_type(),
+            DocumentFormat::Html => crate::render::Format::Html.content_type(),
+            DocumentFormat::Eml => "message/rfc822",
         }
     }
 }

@@ -3,8 +3,10 @@
 //! templates or the CRM.
 
 pub mod docx;
+pub mod email;
 pub mod html;
 pub mod pdf;
+pub mod text;
 
 use crate::document::{Asset, Assets, Image};
 
@@ -61,6 +63,9 @@ pub enum RenderError {
     /// Writing the file's container failed (an in-memory zip: not expected).
     #[error("the file could not be written: {0}")]
     Package(String),
+    /// An e-mail message could not be made (an address it cannot use).
+    #[error("the e-mail could not be made: {0}")]
+    Message(String),
 }
 
 /// The asset an image names; a missing one is a warning (its alt text is
