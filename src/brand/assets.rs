@@ -15,7 +15,7 @@ use crate::auth::policy::{self, Action};
 use crate::crm::ListParams;
 use crate::digest::sha256_hex;
 use crate::document::Assets;
-use crate::document::assets::{Asset, AssetError, MAX_ASSET_BYTES};
+use crate::document::assets::{Asset, AssetError, ImageFormat, MAX_ASSET_BYTES};
 use crate::error::Error;
 use crate::store::records::{self, Filters, JsonPage, Meta, Record};
 use crate::store::{Id, Sql, Store, StoreError, Tx, Value};
@@ -229,11 +229,16 @@ struct WithBytes {
     name: String,
     number: i64,
     sha256: String,
+    content_type: String,
+    width_px: i64,
+    height_px: i64,
     bytes: Vec<u8>,
 }
 
 const WITH_BYTES: &str = "SELECT a.id AS id, a.name AS name, a.number AS number, \
-     a.sha256 AS sha256, c.bytes AS bytes FROM assets a JOIN asset_contents c ON c.asset_id = a.id WHERE ";
+     a.sha256 AS sha256, a.content_type AS content_type, a.width_px AS width_px, \
+     a.height_px AS height_px, c.bytes AS bytes \
+     FROM assets a JOIN asset_contents c ON c.asset_id = a.id WHERE ";
 
 /// The newest version of each asset of `names` that exists, for the
 /// renderers, and which versions they are.
@@ -272,9 +277,19 @@ fn loaded(rows: Vec<WithBytes>) -> Result<(Assets, Vec<UsedAsset>), Error> {
     let mut assets = Assets::default();
     let mut used = Vec::new();
     for row in rows {
-        assets
-            .insert(&row.name, row.bytes)
-            .map_err(|e| Error::Internal(format!("stored asset {} is broken: {e}", row.id)))?;
+        // Checked in full when uploaded, and never changed since.
+        let format = ImageFormat::from_mime(&row.content_type).ok_or_else(|| {
+            Error::Internal(format!("stored asset {} is {}", row.id, row.content_type))
+        })?;
+        assets.insert_checked(
+            &row.name,
+            Asset {
+                format,
+                width_px: usize::try_from(row.width_px).unwrap_or_default(),
+                height_px: usize::try_from(row.height_px).unwrap_or_default(),
+                bytes: row.bytes.into(),
+            },
+        );
         used.push(UsedAsset {
             id: row.id,
             name: row.name,

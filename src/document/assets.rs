@@ -23,6 +23,14 @@ impl ImageFormat {
             ImageFormat::Jpeg => "image/jpeg",
         }
     }
+
+    pub fn from_mime(mime: &str) -> Option<ImageFormat> {
+        match mime {
+            "image/png" => Some(ImageFormat::Png),
+            "image/jpeg" => Some(ImageFormat::Jpeg),
+            _ => None,
+        }
+    }
 }
 
 /// A checked image.
@@ -96,6 +104,11 @@ impl Assets {
         let asset = Asset::from_bytes(bytes)?;
         self.by_name.insert(name.to_owned(), asset);
         Ok(())
+    }
+
+    /// Adds an image checked before (a stored asset, checked on upload).
+    pub fn insert_checked(&mut self, name: &str, asset: Asset) {
+        self.by_name.insert(name.to_owned(), asset);
     }
 
     pub fn get(&self, name: &str) -> Option<&Asset> {
