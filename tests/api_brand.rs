@@ -14,14 +14,6 @@ const ASSETS: &str = "/api/v1/assets";
 const THEMES: &str = "/api/v1/themes";
 const CLASSIC_LOGO: &[u8] = include_bytes!("../assets/themes/classic-logo.png");
 
-async fn token(app: &TestApp, role: &str) -> String {
-    let (_, email, password) = app.new_user(role).await;
-    app.login(&email, &password).await.expect(200)["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned()
-}
-
 /// A part of an upload: its name, file name (for a file) and bytes.
 type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
@@ -57,28 +49,6 @@ async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> common::Res {
     app.send(req, Method::POST, ASSETS, None).await
 }
 
-/// The bytes at `path` and their content type.
-async fn bytes(app: &TestApp, token: &str, path: &str) -> (u16, String, Vec<u8>) {
-    let resp = app
-        .anonymous(Method::GET, path)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("the request is sent");
-    let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (
-        status,
-        content_type,
-        resp.bytes().await.expect("a body").to_vec(),
-    )
-}
-
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x * 8) as u8, (y * 8) as u8, 120])
@@ -97,7 +67,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 // ---- the built-ins -----------------------------------------------------------
 
 async fn a_new_workspace_has_the_builtin_themes_and_their_logos(app: &mut TestApp) {
-    let rep = token(app, "rep").await;
+    let rep = app.signed_in("rep").await.1;
     let themes = app
         .request_as(Some(&rep), Method::GET, THEMES, None)
         .await
@@ -128,10 +98,14 @@ async fn a_new_workspace_has_the_builtin_themes_and_their_logos(app: &mut TestAp
     assert_eq!(logo["content_type"], "image/png");
     assert_eq!(logo["size_bytes"], CLASSIC_LOGO.len());
     assert_eq!(logo["sha256"], sha256_hex(CLASSIC_LOGO));
-    let (status, content_type, body) =
-        bytes(app, &rep, &format!("{ASSETS}/{}/content", id_of(logo))).await;
-    assert_eq!((status, content_type.as_str()), (200, "image/png"));
-    assert_eq!(body, CLASSIC_LOGO);
+    let logo_file = app
+        .download(&rep, &format!("{ASSETS}/{}/content", id_of(logo)))
+        .await;
+    assert_eq!(
+        (logo_file.status, logo_file.content_type.as_str()),
+        (200, "image/png")
+    );
+    assert_eq!(logo_file.bytes, CLASSIC_LOGO);
 
     // Seeded once: a restart adds nothing.
     app.restart().await;
@@ -147,8 +121,8 @@ both_backends!(a_new_workspace_has_the_builtin_themes_and_their_logos);
 // ---- uploads -----------------------------------------------------------------
 
 async fn uploads_are_checked_by_content_and_size_and_never_change(app: &mut TestApp) {
-    let marketing = token(app, "marketing").await;
-    let rep = token(app, "rep").await;
+    let marketing = app.signed_in("marketing").await.1;
+    let rep = app.signed_in("rep").await.1;
 
     // The file's own name names the asset; the same name again is version 2.
     let first = upload(
@@ -189,10 +163,14 @@ async fn uploads_are_checked_by_content_and_size_and_never_change(app: &mut Test
         .collect();
     assert_eq!(numbers, vec![1, 2]);
     // Version 1 still serves its own bytes.
-    let (_, content_type, body) =
-        bytes(app, &rep, &format!("{ASSETS}/{}/content", id_of(&first))).await;
+    let first_file = app
+        .download(&rep, &format!("{ASSETS}/{}/content", id_of(&first)))
+        .await;
     assert_eq!(
-        (content_type.as_str(), body.as_slice()),
+        (
+            first_file.content_type.as_str(),
+            first_file.bytes.as_slice()
+        ),
         ("image/png", CLASSIC_LOGO)
     );
     assert_eq!(
@@ -319,8 +297,8 @@ fn acme_theme() -> Value {
 }
 
 async fn themes_are_validated_versioned_and_need_their_logo(app: &mut TestApp) {
-    let marketing = token(app, "marketing").await;
-    let rep = token(app, "rep").await;
+    let marketing = app.signed_in("marketing").await.1;
+    let rep = app.signed_in("rep").await.1;
     let app: &TestApp = app;
 
     // The logo must be an uploaded asset.

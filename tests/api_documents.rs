@@ -11,21 +11,10 @@ mod tools;
 use common::{TestApp, both_backends, id_of};
 use mail_parser::MimeHeaders;
 use reqwest::Method;
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tools::{LIBREOFFICE, POPPLER, docx_text, squeeze, tool};
 
 const DOCUMENTS: &str = "/api/v1/documents";
-
-/// A signed-in user of `role`: id and token.
-async fn user(app: &TestApp, role: &str) -> (String, String) {
-    let (id, email, password) = app.new_user(role).await;
-    let token = app.login(&email, &password).await.expect(200)["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
-    (id, token)
-}
 
 async fn send(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Value {
     app.request_as(Some(token), method, path, Some(&body))
@@ -42,7 +31,7 @@ struct Deal {
 }
 
 async fn filled_deal(app: &TestApp, account_name: &str) -> Deal {
-    let (_, rep) = user(app, "rep").await;
+    let (_, rep) = app.signed_in("rep").await;
     let me = send(app, &rep, Method::GET, "/api/v1/me", Value::Null).await;
     send(
         app,
@@ -127,34 +116,6 @@ async fn generate(app: &TestApp, token: &str, deal_id: &str, format: &str) -> co
     .await
 }
 
-/// The bytes at `path`, with the content type and disposition.
-async fn download(app: &TestApp, token: &str, path: &str) -> (u16, String, String, Vec<u8>) {
-    let resp = app
-        .anonymous(Method::GET, path)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("the request is sent");
-    let header = |name| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (status, content_type, disposition) = (
-        resp.status().as_u16(),
-        header(CONTENT_TYPE),
-        header(CONTENT_DISPOSITION),
-    );
-    (
-        status,
-        content_type,
-        disposition,
-        resp.bytes().await.expect("a body").to_vec(),
-    )
-}
-
 fn pdf_text(bytes: &[u8]) -> Option<String> {
     let pdftotext = tool("pdftotext", POPPLER)?;
     let dir = tempfile::tempdir().expect("a folder");
@@ -229,7 +190,7 @@ fn email_text(eml: &[u8], rep_name: &str) -> String {
 // ---- readiness first ---------------------------------------------------------
 
 async fn a_deal_that_is_not_ready_is_refused_with_what_it_lacks(app: &mut TestApp) {
-    let (_, rep) = user(app, "rep").await;
+    let (_, rep) = app.signed_in("rep").await;
     let account = send(
         app,
         &rep,
@@ -357,12 +318,17 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
         assert_eq!(document["clause_versions"], json!([]));
         assert_eq!(document["program_version"], env!("CARGO_PKG_VERSION"));
 
-        let (status, content_type, disposition, bytes) = download(
-            app,
-            &deal.rep,
-            &format!("{DOCUMENTS}/{}/content", id_of(&document)),
-        )
-        .await;
+        let common::Download {
+            status,
+            content_type,
+            disposition,
+            bytes,
+        } = app
+            .download(
+                &deal.rep,
+                &format!("{DOCUMENTS}/{}/content", id_of(&document)),
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(content_type, document["content_type"].as_str().unwrap());
         assert_eq!(
@@ -460,10 +426,10 @@ async fn documents_are_generated_and_read_only_by_those_who_may(app: &mut TestAp
     let deal = filled_deal(app, "Brightwater Health").await;
     let document = generate(app, &deal.rep, &deal.id, "html").await.expect(201);
     let path = format!("{DOCUMENTS}/{}", id_of(&document));
-    let (_, other_rep) = user(app, "rep").await;
-    let (_, manager) = user(app, "manager").await;
-    let (_, marketing) = user(app, "marketing").await;
-    let (_, legal) = user(app, "legal").await;
+    let (_, other_rep) = app.signed_in("rep").await;
+    let (_, manager) = app.signed_in("manager").await;
+    let (_, marketing) = app.signed_in("marketing").await;
+    let (_, legal) = app.signed_in("legal").await;
 
     // Another rep's deal: neither generated nor read.
     generate(app, &other_rep, &deal.id, "pdf")
@@ -506,12 +472,13 @@ async fn hostile_crm_values_print_as_typed_in_every_format(app: &mut TestApp) {
     let deal = filled_deal(app, hostile).await;
     for format in ["html", "pdf", "docx"] {
         let document = generate(app, &deal.rep, &deal.id, format).await.expect(201);
-        let (_, _, _, bytes) = download(
-            app,
-            &deal.rep,
-            &format!("{DOCUMENTS}/{}/content", id_of(&document)),
-        )
-        .await;
+        let bytes = app
+            .download(
+                &deal.rep,
+                &format!("{DOCUMENTS}/{}/content", id_of(&document)),
+            )
+            .await
+            .bytes;
         let text = match format {
             "html" => {
                 let html = String::from_utf8(bytes).expect("UTF-8");

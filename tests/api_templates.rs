@@ -12,16 +12,6 @@ use serde_json::{Value, json};
 
 const TEMPLATES: &str = "/api/v1/templates";
 
-/// Signs in a new user of `role`; their id and token.
-async fn user(app: &TestApp, role: &str) -> (String, String) {
-    let (id, email, password) = app.new_user(role).await;
-    let token = app.login(&email, &password).await.expect(200)["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
-    (id, token)
-}
-
 /// Creates and publishes template `key` as `token` (a marketing user).
 async fn publish_new(app: &TestApp, token: &str, key: &str, kind: &str, draft: &str) -> Value {
     app.request_as(
@@ -121,7 +111,7 @@ async fn a_new_workspace_has_the_builtin_templates_published(app: &mut TestApp) 
 both_backends!(a_new_workspace_has_the_builtin_templates_published);
 
 async fn the_builtin_proposal_names_what_a_sparse_deal_lacks(app: &mut TestApp) {
-    let (_, rep) = user(app, "rep").await;
+    let (_, rep) = app.signed_in("rep").await;
     let account = app
         .request_as(
             Some(&rep),
@@ -163,8 +153,8 @@ both_backends!(the_builtin_proposal_names_what_a_sparse_deal_lacks);
 // ---- writing, publishing, versions -------------------------------------------
 
 async fn marketing_writes_and_publishes_and_a_rep_cannot(app: &mut TestApp) {
-    let (_, marketing) = user(app, "marketing").await;
-    let (_, rep) = user(app, "rep").await;
+    let (_, marketing) = app.signed_in("marketing").await;
+    let (_, rep) = app.signed_in("rep").await;
     let body = json!({"key": "offer", "kind": "proposal", "name": "Offer", "draft": "# {{ deal.name }}\n"});
     app.request_as(Some(&rep), Method::POST, TEMPLATES, Some(&body))
         .await
@@ -318,8 +308,8 @@ both_backends!(a_draft_with_a_syntax_error_is_refused_with_line_and_column);
 // ---- includes and layouts ------------------------------------------------------
 
 async fn includes_and_layouts_resolve_from_published_templates_only(app: &mut TestApp) {
-    let (_, marketing) = user(app, "marketing").await;
-    let (_, rep) = user(app, "rep").await;
+    let (_, marketing) = app.signed_in("marketing").await;
+    let (_, rep) = app.signed_in("rep").await;
     // A block that is not published yet cannot be used.
     app.request_as(
         Some(&marketing),
@@ -473,9 +463,9 @@ Total: {{ money(amount=deal.amount, currency=deal.currency) }}
 ";
 
 async fn readiness_lists_exactly_the_blank_printed_fields_until_each_is_filled(app: &mut TestApp) {
-    let (_, marketing) = user(app, "marketing").await;
-    let (rep_id, rep) = user(app, "rep").await;
-    let (other_rep, _) = user(app, "rep").await;
+    let (_, marketing) = app.signed_in("marketing").await;
+    let (rep_id, rep) = app.signed_in("rep").await;
+    let (other_rep, _) = app.signed_in("rep").await;
     app.new_question("budget", "number", "deal").await;
     publish_new(app, &marketing, "offer", "proposal", OFFER).await;
 
@@ -605,8 +595,8 @@ title: For {{ account.domain }}
 ";
 
 async fn readiness_follows_loop_variables_set_names_and_the_front_matter(app: &mut TestApp) {
-    let (_, marketing) = user(app, "marketing").await;
-    let (_, rep) = user(app, "rep").await;
+    let (_, marketing) = app.signed_in("marketing").await;
+    let (_, rep) = app.signed_in("rep").await;
     publish_new(app, &marketing, "team", "proposal", TEAM).await;
     let account = app
         .request_as(
@@ -675,7 +665,7 @@ async fn readiness_follows_loop_variables_set_names_and_the_front_matter(app: &m
 both_backends!(readiness_follows_loop_variables_set_names_and_the_front_matter);
 
 async fn readiness_uses_the_published_version_while_a_draft_exists(app: &mut TestApp) {
-    let (_, marketing) = user(app, "marketing").await;
+    let (_, marketing) = app.signed_in("marketing").await;
     let published = publish_new(
         app,
         &marketing,

@@ -15,6 +15,9 @@ pub enum StoreError {
     },
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// The task running a transaction's start or commit stopped (a panic).
+    #[error("a transaction was interrupted: {0}")]
+    Interrupted(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

@@ -153,11 +153,26 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes can
     /// not fail half-way when another process writes.
+    ///
+    /// The `BEGIN` runs on a task of its own: a request dropped while it ran
+    /// (a client that went away) would otherwise hand the connection back
+    /// inside a transaction nobody owns, and on SQLite's one writer every
+    /// later write would fail.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.pools {
-            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        let begun = match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                let pool = write.clone();
+                tokio::spawn(
+                    async move { pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite) },
+                )
+                .await
+            }
+            Pools::Postgres(pool) => {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.begin().await.map(Tx::Postgres) }).await
+            }
+        };
+        Ok(begun.map_err(|e| StoreError::Interrupted(e.to_string()))??)
     }
 
     pub async fn fetch_all<T: DbRow>(&self, sql: &Sql) -> Result<Vec<T>, StoreError> {
@@ -234,11 +249,17 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Commits, on a task of its own for the reason [`Store::begin`] gives:
+    /// once asked for, a commit finishes even if the request is dropped.
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
+        let committed = tokio::spawn(async move {
+            match self {
+                Tx::Sqlite(tx) => tx.commit().await,
+                Tx::Postgres(tx) => tx.commit().await,
+            }
+        })
+        .await;
+        committed.map_err(|e| StoreError::Interrupted(e.to_string()))??;
         Ok(())
     }
 

@@ -266,6 +266,46 @@ impl TestApp {
         Res::read(method, path, resp).await
     }
 
+    /// A new user of `role`, signed in: their id and token.
+    pub async fn signed_in(&self, role: &str) -> (String, String) {
+        let (id, email, password) = self.new_user(role).await;
+        let token = self.login(&email, &password).await.expect(200)["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        (id, token)
+    }
+
+    /// The body at `path` as bytes, as the holder of `token`: a file the
+    /// API serves.
+    pub async fn download(&self, token: &str, path: &str) -> Download {
+        let resp = self
+            .anonymous(Method::GET, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: request failed: {e}"));
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (status, content_type, disposition) = (
+            resp.status().as_u16(),
+            header(CONTENT_TYPE),
+            header(reqwest::header::CONTENT_DISPOSITION),
+        );
+        let bytes = resp.bytes().await.expect("a body").to_vec();
+        Download {
+            status,
+            content_type,
+            disposition,
+            bytes,
+        }
+    }
+
     /// Creates a user of `role` as the admin; returns its id, email and
     /// password.
     pub async fn new_user(&self, role: &str) -> (String, String, String) {
@@ -454,6 +494,14 @@ impl TestApp {
         }
         self.create("/api/v1/profile-questions", body).await
     }
+}
+
+/// A file as the API served it.
+pub struct Download {
+    pub status: u16,
+    pub content_type: String,
+    pub disposition: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A response: status, headers, the raw text and the body parsed as JSON
