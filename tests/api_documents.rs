@@ -462,6 +462,33 @@ async fn documents_are_generated_and_read_only_by_those_who_may(app: &mut TestAp
     }
     // A manager generates for any deal.
     generate(app, &manager, &deal.id, "pdf").await.expect(201);
+
+    // The brochure for the account: as PDF, and not as an e-mail, which
+    // needs a contact to go to.
+    let account_id = send(
+        app,
+        &deal.rep,
+        Method::GET,
+        &format!("/api/v1/deals/{}", deal.id),
+        Value::Null,
+    )
+    .await["account_id"]
+        .clone();
+    let brochure =
+        |format: &str| json!({"template": "brochure", "account_id": account_id, "format": format});
+    let made = send(app, &deal.rep, Method::POST, DOCUMENTS, brochure("pdf")).await;
+    assert_eq!(
+        (made["account_id"].clone(), made["deal_id"].clone()),
+        (account_id.clone(), Value::Null)
+    );
+    app.request_as(
+        Some(&deal.rep),
+        Method::POST,
+        DOCUMENTS,
+        Some(&brochure("eml")),
+    )
+    .await
+    .assert_error(422, "validation_failed", &["format"]);
 }
 both_backends!(documents_are_generated_and_read_only_by_those_who_may);
 
