@@ -89,7 +89,7 @@ struct GenerateArgs {
     template: String,
     #[command(flatten)]
     subject: SubjectArgs,
-    /// pdf, docx or html.
+    /// pdf, docx, html or eml (an e-mail with the PDF attached).
     #[arg(long)]
     format: String,
     /// Where to write the file.
@@ -335,7 +335,6 @@ fn print_missing(missing: &[dealdraft::context::readiness::Missing]) {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    use dealdraft::context::Subject;
     use dealdraft::documents::{self, DocumentFormat, generate::GenerateRequest};
     let format: DocumentFormat = args
         .format
@@ -344,23 +343,11 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         .parse()
         .map_err(|_| {
             anyhow::anyhow!(
-                "unknown --format `{}`; the formats are: pdf, docx, html",
+                "unknown --format `{}`; the formats are: pdf, docx, html, eml",
                 args.format
             )
         })?;
-    let subject = args.subject.subject()?;
-    let (deal_id, contact_id, account_id) = match subject {
-        Subject::Deal(id) => (Some(id), None, None),
-        Subject::Contact(id) => (None, Some(id), None),
-        Subject::Account(id) => (None, None, Some(id)),
-    };
-    let request = GenerateRequest {
-        template: args.template,
-        deal_id,
-        contact_id,
-        account_id,
-        format,
-    };
+    let request = GenerateRequest::new(args.template, args.subject.subject()?, format);
     let store = open(&args.database).await?;
     let result = async {
         let actor = match &args.as_user {

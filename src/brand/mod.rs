@@ -10,18 +10,18 @@ use crate::auth::SYSTEM_USER_ID;
 use crate::document::Theme;
 use crate::error::Error;
 use crate::store::records::Meta;
-use crate::store::{Count, JsonText, Sql, Store};
+use crate::store::{JsonText, Store};
 
 /// Gives a new database the built-in themes and their logos.
 pub async fn seed(store: &Store) -> Result<(), Error> {
-    if !has_rows(store, "assets").await? {
+    if store.is_empty("assets").await? {
         let mut tx = store.begin().await?;
         for (name, bytes) in Theme::BUILTIN_LOGOS {
             assets::insert(&mut tx, name, bytes.to_vec(), SYSTEM_USER_ID).await?;
         }
         tx.commit().await?;
     }
-    if !has_rows(store, "themes").await? {
+    if store.is_empty("themes").await? {
         let mut tx = store.begin().await?;
         for key in Theme::BUILTIN {
             let theme = Theme::builtin(key)
@@ -36,12 +36,4 @@ pub async fn seed(store: &Store) -> Result<(), Error> {
         tx.commit().await?;
     }
     Ok(())
-}
-
-async fn has_rows(store: &Store, table: &str) -> Result<bool, Error> {
-    let sql = Sql::new(format!("SELECT COUNT(*) AS n FROM {table}"));
-    Ok(store
-        .fetch_optional::<Count>(&sql)
-        .await?
-        .is_some_and(|c| c.n > 0))
 }

@@ -41,6 +41,21 @@ pub struct GenerateRequest {
 }
 
 impl GenerateRequest {
+    pub fn new(template: String, subject: Subject, format: DocumentFormat) -> GenerateRequest {
+        let (deal_id, contact_id, account_id) = match subject {
+            Subject::Deal(id) => (Some(id), None, None),
+            Subject::Contact(id) => (None, Some(id), None),
+            Subject::Account(id) => (None, None, Some(id)),
+        };
+        GenerateRequest {
+            template,
+            deal_id,
+            contact_id,
+            account_id,
+            format,
+        }
+    }
+
     fn subject(&self) -> Result<Subject, Error> {
         match (self.deal_id, self.contact_id, self.account_id) {
             (Some(id), None, None) => Ok(Subject::Deal(id)),

@@ -183,6 +183,15 @@ impl Store {
         self.reader().await?.conn().fetch_optional(sql).await
     }
 
+    /// Whether `table` has no rows: seeding fills only empty tables.
+    pub async fn is_empty(&self, table: &str) -> Result<bool, StoreError> {
+        let sql = Sql::new(format!("SELECT COUNT(*) AS n FROM {table}"));
+        Ok(self
+            .fetch_optional::<super::Count>(&sql)
+            .await?
+            .is_none_or(|c| c.n == 0))
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let sql = Sql::new("SELECT CAST(1 AS BIGINT) AS n");

@@ -10,7 +10,7 @@ use super::store::{self, Template, TemplateKind};
 use crate::auth::SYSTEM_USER_ID;
 use crate::error::Error;
 use crate::store::records::{self, Meta};
-use crate::store::{Count, JsonText, Sql, Store};
+use crate::store::{JsonText, Store};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,10 +64,7 @@ fn builtins() -> Result<Vec<(Entry, &'static str)>, Error> {
 
 /// Publishes the built-in templates into a database that has none.
 pub async fn seed(store: &Store) -> Result<(), Error> {
-    let count = store
-        .fetch_optional::<Count>(&Sql::new("SELECT COUNT(*) AS n FROM templates"))
-        .await?;
-    if count.is_some_and(|c| c.n > 0) {
+    if !store.is_empty("templates").await? {
         return Ok(());
     }
     let mut tx = store.begin().await?;

@@ -4,13 +4,12 @@
 
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody, RawPage};
+use super::{ErrorBody, PageBody, RawPage, created, immutable_file};
 use crate::auth::Actor;
 use crate::brand::assets::{self, AssetFilter, StoredAsset};
 use crate::crm::ListParams;
@@ -45,11 +44,7 @@ async fn upload(
         ));
     }
     let asset = assets::upload(&store, &actor, &name, upload.file).await?;
-    let mut headers = HeaderMap::new();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/assets/{}", asset.meta.id)) {
-        headers.insert(LOCATION, location);
-    }
-    Ok((StatusCode::CREATED, headers, Json(asset)))
+    Ok(created(&format!("/assets/{}", asset.meta.id), asset))
 }
 
 /// Every uploaded version, oldest first; `name` narrows to one name.
@@ -89,20 +84,7 @@ async fn content(
     PathId(id): PathId,
 ) -> Result<Response, Error> {
     let (asset, bytes) = assets::content(&store, &actor, id).await?;
-    let header =
-        |value: String| HeaderValue::from_str(&value).map_err(|e| Error::Internal(e.to_string()));
-    Ok((
-        [
-            (CONTENT_TYPE, header(asset.content_type)?),
-            (ETAG, header(format!("\"{}\"", asset.sha256))?),
-            (
-                CACHE_CONTROL,
-                HeaderValue::from_static("private, max-age=31536000, immutable"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    immutable_file(&asset.content_type, &asset.sha256, None, bytes)
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header::LOCATION};
+use axum::http::{HeaderMap, StatusCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody, RawJson, RawPage};
+use super::{ErrorBody, PageBody, RawJson, RawPage, created};
 use crate::auth::Actor;
 use crate::crm::{self, ListParams, Resource};
 use crate::error::Error;
@@ -36,13 +36,8 @@ pub(super) async fn create<R: Resource>(
     // The typed record is what was written; reading it back could show a
     // later write. Its JSON equals what GET renders (tests hold them equal).
     let record = crm::create::<R>(&store, &actor, input).await?;
-    let mut headers = HeaderMap::new();
-    if let Ok(location) =
-        HeaderValue::from_str(&format!("/api/v1{collection}/{}", record.meta().id))
-    {
-        headers.insert(LOCATION, location);
-    }
-    Ok((StatusCode::CREATED, headers, Json(record)))
+    let path = format!("{collection}/{}", record.meta().id);
+    Ok(created(&path, record))
 }
 
 /// Declares the five handlers of one collection, with their OpenAPI

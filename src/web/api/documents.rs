@@ -3,13 +3,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody, RawPage};
+use super::{ErrorBody, PageBody, RawPage, created, immutable_file};
 use crate::auth::Actor;
 use crate::crm::ListParams;
 use crate::documents::generate::{self, GenerateRequest, Verification};
@@ -31,12 +30,10 @@ async fn create(
     ApiJson(request): ApiJson<GenerateRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<GeneratedDocument>), Error> {
     let document = generate::generate(&store, &actor, request).await?;
-    let mut headers = HeaderMap::new();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/documents/{}", document.meta.id))
-    {
-        headers.insert(LOCATION, location);
-    }
-    Ok((StatusCode::CREATED, headers, Json(document)))
+    Ok(created(
+        &format!("/documents/{}", document.meta.id),
+        document,
+    ))
 }
 
 /// The documents the caller may read (a rep: their own), oldest first.
@@ -77,24 +74,12 @@ async fn content(
     PathId(id): PathId,
 ) -> Result<Response, Error> {
     let (document, bytes) = documents::content(&store, &actor, id).await?;
-    let header =
-        |value: String| HeaderValue::from_str(&value).map_err(|e| Error::Internal(e.to_string()));
-    Ok((
-        [
-            (CONTENT_TYPE, header(document.content_type)?),
-            (
-                CONTENT_DISPOSITION,
-                header(content_disposition(&document.file_name))?,
-            ),
-            (ETAG, header(format!("\"{}\"", document.sha256))?),
-            (
-                CACHE_CONTROL,
-                HeaderValue::from_static("private, max-age=31536000, immutable"),
-            ),
-        ],
+    immutable_file(
+        &document.content_type,
+        &document.sha256,
+        Some(&document.file_name),
         bytes,
     )
-        .into_response())
 }
 
 /// Makes the document again from its record and compares the bytes.
@@ -108,31 +93,6 @@ async fn verify(
     PathId(id): PathId,
 ) -> Result<Json<Verification>, Error> {
     Ok(Json(generate::verify(&store, &actor, id).await?))
-}
-
-/// `attachment` with the name as ASCII (for old clients) and as UTF-8.
-fn content_disposition(file_name: &str) -> String {
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -19,7 +19,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::store::records::{Deleted, JsonPage};
@@ -80,6 +81,66 @@ impl IntoResponse for RawJson {
     fn into_response(self) -> Response {
         ([(CONTENT_TYPE, "application/json")], self.0).into_response()
     }
+}
+
+/// `201 Created` with `record` and a `Location` header naming where it is
+/// read (`path`, under `/api/v1`).
+pub(super) fn created<T>(path: &str, record: T) -> (StatusCode, HeaderMap, axum::Json<T>) {
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1{path}")) {
+        headers.insert(LOCATION, location);
+    }
+    (StatusCode::CREATED, headers, axum::Json(record))
+}
+
+/// A stored file that never changes: its bytes with their content type,
+/// an ETag of their SHA-256, a year's cache lifetime and, given a file
+/// name, an `attachment` disposition.
+pub(super) fn immutable_file(
+    content_type: &str,
+    sha256: &str,
+    file_name: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<Response, crate::error::Error> {
+    let header = |value: &str| {
+        HeaderValue::from_str(value).map_err(|e| crate::error::Error::Internal(e.to_string()))
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, header(content_type)?);
+    headers.insert(ETAG, header(&format!("\"{sha256}\""))?);
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    if let Some(name) = file_name {
+        headers.insert(CONTENT_DISPOSITION, header(&content_disposition(name))?);
+    }
+    Ok((headers, bytes).into_response())
+}
+
+/// `attachment` with the name as ASCII (for old clients) and as UTF-8.
+fn content_disposition(file_name: &str) -> String {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 /// A list that is never paged.
