@@ -35,6 +35,10 @@ crate::text_enum! {
         Theme = "theme",
         Asset = "asset",
         Document = "document",
+        DocumentSending = "document_sending",
+        Product = "product",
+        PriceBook = "price_book",
+        Quote = "quote",
     }
 }
 

@@ -27,4 +27,25 @@ pub struct ServeArgs {
     #[arg(long, env = "DEALDRAFT_SESSION_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(u32).range(1..=8760))]
     pub session_hours: u32,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+/// The mail server's sign-in, if it asks for one. Give it in the
+/// environment: a flag would show the password in the process list.
+#[derive(Args, Clone, Debug)]
+pub struct SmtpArgs {
+    #[arg(long, env = "DEALDRAFT_SMTP_USERNAME", requires = "smtp_password")]
+    pub smtp_username: Option<String>,
+    #[arg(long, env = "DEALDRAFT_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+}
+
+impl SmtpArgs {
+    pub fn credentials(&self) -> Option<crate::mail::Credentials> {
+        Some(crate::mail::Credentials {
+            username: self.smtp_username.clone()?,
+            password: self.smtp_password.clone().unwrap_or_default(),
+        })
+    }
 }

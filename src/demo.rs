@@ -4,22 +4,38 @@ use serde_json::json;
 
 use crate::auth::Actor;
 use crate::auth::users::User;
+use crate::catalog::price_books::PriceBook;
+use crate::catalog::products::Product;
+use crate::context::Subject as ContextSubject;
 use crate::crm::profiling::{self, Question, Subject};
 use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
+use crate::documents::DocumentFormat;
+use crate::documents::generate::GenerateRequest;
 use crate::error::Error;
+use crate::quotes;
 use crate::store::Store;
 use crate::store::{Count, Sql};
 
+/// What the demo seeded: a summary to print, and the sample proposal to
+/// make (with the first deal's quote).
+pub struct Seeded {
+    pub summary: String,
+    pub sample: Option<GenerateRequest>,
+}
+
 /// Seeds the demo data into an empty database; a database that already has
-/// accounts is left as it is. Returns a summary to print.
-pub async fn seed(store: &Store) -> Result<String, Error> {
+/// accounts is left as it is.
+pub async fn seed(store: &Store) -> Result<Seeded, Error> {
     let accounts = Sql::new("SELECT COUNT(*) AS n FROM accounts");
     if store
         .fetch_optional::<Count>(&accounts)
         .await?
         .is_some_and(|c| c.n > 0)
     {
-        return Ok("The database already holds data; the demo left it as it is.".to_owned());
+        return Ok(Seeded {
+            summary: "The database already holds data; the demo left it as it is.".to_owned(),
+            sample: None,
+        });
     }
     let actor = Actor::system();
     let a = &actor;
@@ -63,6 +79,7 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
             a,
             parse(json!({
                 "email": email, "name": name, "role": role, "title": title, "password": password,
+                "phone": "+49 40 1234 5600",
             }))?,
         )
         .await?;
@@ -123,7 +140,53 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
         crm::create::<Question>(store, a, input).await?;
     }
 
+    let mut book_entries = Vec::new();
+    for (sku, name, unit, category, price, tiers) in [
+        (
+            "PLAT-ANA",
+            "Analytics platform, annual licence",
+            "seat",
+            "Software",
+            "480.00",
+            json!([{"from_quantity": "50", "unit_price": "420.00"},
+                   {"from_quantity": "200", "unit_price": "380.00"}]),
+        ),
+        (
+            "IMPL-DAY",
+            "Implementation day",
+            "day",
+            "Services",
+            "1250.00",
+            json!([]),
+        ),
+        (
+            "TRAIN-ONS",
+            "On-site training session",
+            "session",
+            "Services",
+            "950.00",
+            json!([]),
+        ),
+    ] {
+        let product: Product = crm::create(
+            store,
+            a,
+            parse(json!({"sku": sku, "name": name, "unit": unit, "category": category}))?,
+        )
+        .await?;
+        book_entries.push(json!({
+            "product_id": product.meta.id, "unit_price": price, "tiers": tiers,
+        }));
+    }
+    let book: PriceBook = crm::create(
+        store,
+        a,
+        parse(json!({"name": "Europe 2027", "currency": "EUR", "entries": book_entries}))?,
+    )
+    .await?;
+
     let mut made = Vec::new();
+    let mut sample = None;
     for (
         name,
         domain,
@@ -239,12 +302,50 @@ pub async fn seed(store: &Store) -> Result<String, Error> {
             "  {name}: deal \"{}\" ({stage}, {amount} {currency})",
             deal.name
         ));
+        if currency == book.currency && sample.is_none() {
+            let lines: Vec<serde_json::Value> = book
+                .entries
+                .0
+                .iter()
+                .zip([("40", "Software"), ("12", "Services"), ("4", "Services")])
+                .map(|(entry, (quantity, group))| {
+                    json!({"product_id": entry.product_id, "quantity": quantity,
+                           "tax_rate": "19", "group": group})
+                })
+                .collect();
+            let quote = quotes::create(
+                store,
+                a,
+                parse(json!({
+                    "deal_id": deal.meta.id, "price_book_id": book.meta.id, "currency": "EUR",
+                    "lines": lines, "discount_percent": "5", "valid_until": close,
+                    "payment_terms": "30 days net from invoice",
+                    "notes": "Travel for on-site days is invoiced at cost.",
+                }))?,
+            )
+            .await?;
+            made.push(format!(
+                "    quote revision {} for {} EUR including VAT",
+                quote.revision, quote.totals.0.total.0
+            ));
+            let mut request = GenerateRequest::new(
+                "proposal".to_owned(),
+                ContextSubject::Deal(deal.meta.id),
+                DocumentFormat::Pdf,
+                false,
+            );
+            request.quote_id = Some(quote.meta.id);
+            sample = Some(request);
+        }
     }
-    Ok(format!(
-        "Demo workspace seeded:\n{}\nSign in (POST /api/v1/session) as:\n{}",
-        made.join("\n"),
-        logins.join("\n")
-    ))
+    Ok(Seeded {
+        summary: format!(
+            "Demo workspace seeded:\n{}\nSign in (POST /api/v1/session) as:\n{}",
+            made.join("\n"),
+            logins.join("\n")
+        ),
+        sample,
+    })
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {

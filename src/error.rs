@@ -28,6 +28,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Each field and its problem, by field name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(f, p)| (f.as_str(), p.as_str()))
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
     }
@@ -92,6 +97,9 @@ pub enum Error {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The mail server refused a message or could not be reached.
+    #[error("{0}")]
+    SendFailed(String),
     /// The database does not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -144,6 +152,7 @@ impl Error {
             Error::Store(StoreError::Unique(_) | StoreError::ForeignKey { .. }) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            Error::SendFailed(_) => (StatusCode::BAD_GATEWAY, "send_failed"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

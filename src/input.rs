@@ -83,6 +83,18 @@ fn backticked(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
+/// Takes the `version` a write names out of a PATCH body: required, a
+/// positive integer.
+pub fn take_version(patch: &mut serde_json::Map<String, serde_json::Value>) -> Result<i64, Error> {
+    match patch.remove("version") {
+        Some(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|v| v >= 1) => {
+            Ok(n.as_i64().unwrap_or_default())
+        }
+        Some(_) => Err(Error::invalid("version", "must be a positive integer")),
+        None => Err(Error::invalid("version", "required")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

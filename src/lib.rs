@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod brand;
+pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod crm;
@@ -16,7 +17,9 @@ pub mod document;
 pub mod documents;
 pub mod error;
 pub mod input;
+pub mod mail;
 pub mod pipeline;
+pub mod quotes;
 pub mod render;
 pub mod settings;
 pub mod store;

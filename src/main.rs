@@ -54,6 +54,23 @@ enum Command {
     /// write its file; exits 1 (listing the blank fields) when the subject
     /// is not ready.
     Generate(GenerateArgs),
+    /// E-mail a generated document to the contact it was made for, through
+    /// the mail server in the settings; exits 1 when the server refuses.
+    Send(SendArgs),
+}
+
+#[derive(clap::Args)]
+struct SendArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The generated document's id.
+    #[arg(long, value_name = "ID")]
+    document: Id,
+    #[command(flatten)]
+    smtp: dealdraft::config::SmtpArgs,
+    /// Send as this user; without it the built-in `system` user, an admin.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
 }
 
 /// What a document is about: exactly one of these.
@@ -95,6 +112,10 @@ struct GenerateArgs {
     /// Where to write the file.
     #[arg(short, long)]
     output: PathBuf,
+    /// A draft: "DRAFT" on every page and each blank field named where it
+    /// would print; made even when the subject is not ready.
+    #[arg(long)]
+    draft: bool,
     /// Generate as this user; without it the built-in `system` user, an
     /// admin.
     #[arg(long = "as", value_name = "EMAIL")]
@@ -216,10 +237,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Render(args) => render(args),
         Command::Readiness(args) => readiness(args).await,
         Command::Generate(args) => generate(args).await,
+        Command::Send(args) => send(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
-            let summary = dealdraft::demo::seed(&store).await?;
-            println!("{summary}");
+            let seeded = dealdraft::demo::seed(&store).await?;
+            println!("{}", seeded.summary);
+            // A sample that cannot be made is no reason not to serve.
+            if let Some(request) = seeded.sample
+                && let Err(e) = write_sample(&store, request).await
+            {
+                eprintln!("warning: no sample proposal: {e:#}");
+            }
+            store.close().await;
             serve(args).await
         }
     }
@@ -347,7 +376,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
                 args.format
             )
         })?;
-    let request = GenerateRequest::new(args.template, args.subject.subject()?, format);
+    let request = GenerateRequest::new(args.template, args.subject.subject()?, format, args.draft);
     let store = open(&args.database).await?;
     let result = async {
         let actor = match &args.as_user {
@@ -466,6 +495,55 @@ fn render(args: RenderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn send(args: SendArgs) -> anyhow::Result<()> {
+    let store = open(&args.database).await?;
+    let result = async {
+        let actor = match &args.as_user {
+            Some(email) => users::cli_actor(&store, email).await?,
+            None => Actor::system(),
+        };
+        let credentials = args.smtp.credentials();
+        dealdraft::documents::send::send(&store, &actor, credentials.as_ref(), args.document).await
+    }
+    .await;
+    store.close().await;
+    let sending = result.map_err(cli_error)?;
+    println!(
+        "document {} sent to {} (sending {}); the mail server answered: {}",
+        args.document,
+        sending.to_email,
+        sending.meta.id,
+        sending.reply.unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Generates the demo's sample proposal (kept like any document) and
+/// writes it in the current directory.
+async fn write_sample(
+    store: &Store,
+    request: dealdraft::documents::generate::GenerateRequest,
+) -> anyhow::Result<()> {
+    let actor = Actor::system();
+    let made = async {
+        let document = dealdraft::documents::generate::generate(store, &actor, request).await?;
+        dealdraft::documents::content(store, &actor, document.meta.id).await
+    }
+    .await;
+    let (document, bytes) = made.map_err(cli_error)?;
+    let path = PathBuf::from(SAMPLE_FILE);
+    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "Sample proposal with its quote written to {} (document {})",
+        path.display(),
+        document.meta.id
+    );
+    Ok(())
+}
+
+/// Where `demo` writes its sample proposal.
+const SAMPLE_FILE: &str = "dealdraft-sample-proposal.pdf";
+
 async fn open(args: &DatabaseArgs) -> anyhow::Result<Store> {
     dealdraft::open(&args.database_url)
         .await
@@ -482,6 +560,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("dealdraft is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
     let options = dealdraft::web::Options {
         session_hours: args.session_hours,
+        smtp_credentials: args.smtp.credentials(),
     };
     dealdraft::web::serve_with(listener, store, options, shutdown_signal()).await?;
     tracing::info!("stopped");

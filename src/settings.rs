@@ -37,6 +37,53 @@ pub struct Company {
     pub logo_asset_id: Option<Id>,
 }
 
+crate::text_enum! {
+    /// How the connection to the mail server is secured: `starttls` (the
+    /// usual submission port, 587), `tls` (TLS from the start, 465) or
+    /// `none` (a relay on the same machine or a trusted network only).
+    SmtpSecurity { Starttls = "starttls", Tls = "tls", None = "none" }
+}
+
+/// The mail server documents are sent through. Its user name and password
+/// come from the environment (`DEALDRAFT_SMTP_USERNAME`,
+/// `DEALDRAFT_SMTP_PASSWORD`), never from here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Smtp {
+    /// The server's host name; nothing is sent until it is set.
+    pub host: Option<String>,
+    /// The port; by default 587 for `starttls`, 465 for `tls`, 25 for
+    /// `none`.
+    pub port: Option<u16>,
+    pub security: SmtpSecurity,
+    /// The address mail is sent from: the envelope sender, and the `From`
+    /// of the message that carries a document (the rep is its `Reply-To`).
+    pub from_email: Option<String>,
+    pub from_name: Option<String>,
+}
+
+impl Default for Smtp {
+    fn default() -> Self {
+        Smtp {
+            host: None,
+            port: None,
+            security: SmtpSecurity::Starttls,
+            from_email: None,
+            from_name: None,
+        }
+    }
+}
+
+impl Smtp {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        })
+    }
+}
+
 /// A tax rate quotes can apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +113,7 @@ pub struct SettingsDocument {
     /// The probability, percent, of a deal at each stage unless its owner
     /// sets one.
     pub stage_probabilities: BTreeMap<String, i64>,
+    pub smtp: Smtp,
 }
 
 impl Default for SettingsDocument {
@@ -88,6 +136,7 @@ impl Default for SettingsDocument {
                 .iter()
                 .map(|s| (s.as_str().to_owned(), s.default_probability()))
                 .collect(),
+            smtp: Smtp::default(),
         }
     }
 }
@@ -169,13 +218,7 @@ pub async fn update(
     mut patch: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Settings, Error> {
     policy::allow(actor, Action::Administer)?;
-    let version = match patch.remove("version") {
-        Some(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|v| v >= 1) => {
-            n.as_i64().unwrap_or_default()
-        }
-        Some(_) => return Err(Error::invalid("version", "must be a positive integer")),
-        None => return Err(Error::invalid("version", "required")),
-    };
+    let version = input::take_version(&mut patch)?;
     let mut tx = store.begin().await?;
     let current = get_in(&mut tx).await?;
     if current.version != version {
@@ -367,6 +410,25 @@ fn validate(mut doc: SettingsDocument) -> Result<SettingsDocument, FieldErrors> 
             c.range(&field, Some(*probability), 0, 100);
         }
     }
+    let smtp = std::mem::take(&mut doc.smtp);
+    doc.smtp = Smtp {
+        host: c.text("smtp.host", smtp.host, LINE_MAX),
+        port: smtp.port,
+        security: smtp.security,
+        from_email: c.email("smtp.from_email", smtp.from_email),
+        from_name: c.text("smtp.from_name", smtp.from_name, LINE_MAX),
+    };
+    if let Some(host) = &doc.smtp.host
+        && !is_host_name(host)
+    {
+        c.errors.add(
+            "smtp.host",
+            "must be a host name or IP address, without scheme or port",
+        );
+    }
+    if doc.smtp.port == Some(0) {
+        c.errors.add("smtp.port", "must be from 1 to 65535");
+    }
     // A stage reset with `null` takes its built-in default again.
     for stage in Stage::ALL {
         doc.stage_probabilities
@@ -393,10 +455,32 @@ fn is_web_url(text: &str) -> bool {
     })
 }
 
+/// A DNS name (letters, digits, `-` and `.`) or an IP address.
+fn is_host_name(text: &str) -> bool {
+    if text.contains(':') {
+        return text.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        && !text.starts_with(['-', '.'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn mail_server_hosts_are_names_or_addresses() {
+        assert!(is_host_name("smtp.example.com"));
+        assert!(is_host_name("127.0.0.1"));
+        assert!(is_host_name("::1"));
+        assert!(!is_host_name("smtp://example.com"));
+        assert!(!is_host_name("mail.example.com:587"));
+        assert!(!is_host_name("-x"));
+    }
 
     #[test]
     fn a_merge_patch_merges_objects_removes_nulls_and_replaces_arrays() {

@@ -3,7 +3,9 @@
 //! the built-in proposal as PDF, DOCX and HTML with the customer, the rep,
 //! the amount and the sections its profiling answers choose; every
 //! document is kept with what it was made from, made again byte for byte,
-//! logged on the deal, and readable only by those who may.
+//! logged on the deal, and readable only by those who may. A draft is made
+//! for a deal that is not ready, marked and with its blanks named; a
+//! document is e-mailed through a real SMTP server on loopback.
 
 mod common;
 mod tools;
@@ -12,7 +14,8 @@ use common::{TestApp, both_backends, id_of};
 use mail_parser::MimeHeaders;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tools::{LIBREOFFICE, POPPLER, docx_text, squeeze, tool};
+use tools::smtp::{SmtpSink, closed_port, header};
+use tools::{document_text, pdf_text, squeeze};
 
 const DOCUMENTS: &str = "/api/v1/documents";
 
@@ -116,12 +119,32 @@ async fn generate(app: &TestApp, token: &str, deal_id: &str, format: &str) -> co
     .await
 }
 
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    let pdftotext = tool("pdftotext", POPPLER)?;
-    let dir = tempfile::tempdir().expect("a folder");
-    let path = dir.path().join("document.pdf");
-    std::fs::write(&path, bytes).expect("written");
-    Some(tools::all_text(&pdftotext, &path))
+/// The subjects of the activities `query` selects, oldest first.
+async fn activity_subjects(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let activities = send(
+        app,
+        token,
+        Method::GET,
+        &format!("/api/v1/activities?{query}"),
+        Value::Null,
+    )
+    .await;
+    activities["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn generate_draft(app: &TestApp, token: &str, deal_id: &str, format: &str) -> common::Res {
+    app.request_as(
+        Some(token),
+        Method::POST,
+        DOCUMENTS,
+        Some(&json!({"template": "proposal", "deal_id": deal_id, "format": format, "draft": true})),
+    )
+    .await
 }
 
 /// What the proposal for the filled deal must and must not say.
@@ -342,13 +365,8 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
         assert_eq!(document["sha256"], dealdraft::digest::sha256_hex(&bytes));
         assert_eq!(document["size_bytes"], bytes.len());
         let text = match format {
-            "pdf" => pdf_text(&bytes),
-            "docx" => match (tool("soffice", LIBREOFFICE), tool("pdftotext", POPPLER)) {
-                (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, &bytes)),
-                _ => None,
-            },
             "eml" => Some(email_text(&bytes, &deal.rep_name)),
-            _ => Some(String::from_utf8(bytes.clone()).expect("HTML is UTF-8")),
+            _ => document_text(format, &bytes),
         };
         if let Some(text) = text {
             check_proposal_text(format, &text, &deal.rep_name);
@@ -385,22 +403,8 @@ async fn a_filled_deal_becomes_the_proposal_in_every_format_kept_exactly(app: &m
     )
     .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 5);
-    let activities = send(
-        app,
-        &deal.rep,
-        Method::GET,
-        &format!("/api/v1/activities?deal_id={}", deal.id),
-        Value::Null,
-    )
-    .await;
-    let subjects: Vec<&str> = activities["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["subject"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        subjects,
+        activity_subjects(app, &deal.rep, &format!("deal_id={}", deal.id)).await,
         vec![
             "Generated Sales proposal (PDF)",
             "Generated Sales proposal (DOCX)",
@@ -446,11 +450,35 @@ async fn documents_are_generated_and_read_only_by_those_who_may(app: &mut TestAp
     }
     let theirs = send(app, &other_rep, Method::GET, DOCUMENTS, Value::Null).await;
     assert_eq!(theirs["items"], json!([]));
-    // Marketing previews only; legal reads but does not generate.
+    // Marketing previews only: drafts, which it reads back, and nothing
+    // else; legal reads but does not generate.
     generate(app, &marketing, &deal.id, "pdf")
         .await
         .assert_error(403, "forbidden", &[]);
     app.request_as(Some(&marketing), Method::GET, &path, None)
+        .await
+        .assert_error(403, "forbidden", &[]);
+    let preview = generate_draft(app, &marketing, &deal.id, "html")
+        .await
+        .expect(201);
+    let preview_path = format!("{DOCUMENTS}/{}", id_of(&preview));
+    assert_eq!(
+        send(app, &marketing, Method::GET, &preview_path, Value::Null).await["draft"],
+        true
+    );
+    let shown = app
+        .download(&marketing, &format!("{preview_path}/content"))
+        .await;
+    assert_eq!(shown.status, 200);
+    app.request_as(
+        Some(&marketing),
+        Method::POST,
+        &format!("{preview_path}/send"),
+        None,
+    )
+    .await
+    .assert_error(403, "forbidden", &[]);
+    app.request_as(Some(&marketing), Method::GET, DOCUMENTS, None)
         .await
         .assert_error(403, "forbidden", &[]);
     generate(app, &legal, &deal.id, "pdf")
@@ -506,20 +534,14 @@ async fn hostile_crm_values_print_as_typed_in_every_format(app: &mut TestApp) {
             )
             .await
             .bytes;
-        let text = match format {
-            "html" => {
-                let html = String::from_utf8(bytes).expect("UTF-8");
-                assert!(!html.contains("<script>alert"), "a script reached the HTML");
-                assert!(!html.contains("href=\"javascript:"), "a javascript: link");
-                assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-                continue;
-            }
-            "pdf" => pdf_text(&bytes),
-            _ => match (tool("soffice", LIBREOFFICE), tool("pdftotext", POPPLER)) {
-                (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, &bytes)),
-                _ => None,
-            },
-        };
+        if format == "html" {
+            let html = String::from_utf8(bytes).expect("UTF-8");
+            assert!(!html.contains("<script>alert"), "a script reached the HTML");
+            assert!(!html.contains("href=\"javascript:"), "a javascript: link");
+            assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+            continue;
+        }
+        let text = document_text(format, &bytes);
         if let Some(text) = text {
             let flat: String = text.split_whitespace().collect();
             let typed: String =
@@ -534,3 +556,278 @@ async fn hostile_crm_values_print_as_typed_in_every_format(app: &mut TestApp) {
     }
 }
 both_backends!(hostile_crm_values_print_as_typed_in_every_format);
+
+// ---- drafts ---------------------------------------------------------------------------
+
+async fn a_draft_is_made_for_a_deal_not_ready_marked_and_naming_its_blanks(app: &mut TestApp) {
+    let (_, rep) = app.signed_in("rep").await;
+    let account = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/accounts",
+        json!({"name": "Sparse Clinic", "industry": "Healthcare"}),
+    )
+    .await;
+    let deal = send(
+        app,
+        &rep,
+        Method::POST,
+        "/api/v1/deals",
+        json!({"name": "Early talks", "account_id": id_of(&account)}),
+    )
+    .await;
+    let deal_id = id_of(&deal);
+    generate(app, &rep, &deal_id, "pdf")
+        .await
+        .assert_error(422, "not_ready", &[]);
+
+    for format in ["pdf", "docx", "html"] {
+        let draft = generate_draft(app, &rep, &deal_id, format)
+            .await
+            .expect(201);
+        assert_eq!(draft["draft"], true);
+        assert_eq!(
+            draft["file_name"],
+            format!("Sales proposal - Early talks (DRAFT).{format}")
+        );
+        let bytes = app
+            .download(&rep, &format!("{DOCUMENTS}/{}/content", id_of(&draft)))
+            .await
+            .bytes;
+        if format == "html" {
+            let html = String::from_utf8(bytes.clone()).unwrap();
+            assert!(
+                html.contains("<div class=\"draft-mark\">DRAFT</div>"),
+                "{html}"
+            );
+        }
+        if let Some(text) = document_text(format, &bytes) {
+            let text = squeeze(&text);
+            for expected in [
+                "DRAFT",
+                "Sparse Clinic",
+                "MISSING: deal.amount",
+                "MISSING: rep.phone",
+            ] {
+                assert!(
+                    text.contains(expected),
+                    "{format}: `{expected}` is missing from:\n{text}"
+                );
+            }
+        }
+        // Made again from its record, a draft is the same bytes too.
+        let verdict = send(
+            app,
+            &rep,
+            Method::GET,
+            &format!("{DOCUMENTS}/{}/verify", id_of(&draft)),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(verdict["identical"], true, "{verdict}");
+        // A draft never goes to a customer.
+        app.request_as(
+            Some(&rep),
+            Method::POST,
+            &format!("{DOCUMENTS}/{}/send", id_of(&draft)),
+            None,
+        )
+        .await
+        .assert_error(409, "conflict", &[]);
+    }
+    // Drafts are kept and listed as drafts, but are not logged on the deal.
+    let drafts = send(
+        app,
+        &rep,
+        Method::GET,
+        &format!("{DOCUMENTS}?deal_id={deal_id}&draft=true"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(drafts["items"].as_array().unwrap().len(), 3);
+    assert!(
+        activity_subjects(app, &rep, &format!("deal_id={deal_id}"))
+            .await
+            .is_empty()
+    );
+}
+both_backends!(a_draft_is_made_for_a_deal_not_ready_marked_and_naming_its_blanks);
+
+// ---- sending ---------------------------------------------------------------------------
+
+async fn set_mail_server(app: &TestApp, smtp: Value) -> common::Res {
+    let settings = app.fetch("/api/v1/settings").await;
+    app.patch_json(
+        "/api/v1/settings",
+        &json!({"smtp": smtp, "version": settings["version"]}),
+    )
+    .await
+}
+
+fn parse(message: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(message)
+        .expect("the message parses")
+}
+
+async fn documents_are_sent_to_the_contact_through_the_mail_server(app: &mut TestApp) {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let deal = filled_deal(app, "Brightwater Health").await;
+    let pdf = generate(app, &deal.rep, &deal.id, "pdf").await.expect(201);
+    let eml = generate(app, &deal.rep, &deal.id, "eml").await.expect(201);
+    let send_path = |document: &Value| format!("{DOCUMENTS}/{}/send", id_of(document));
+    let post = |token: &str, path: String| {
+        let token = token.to_owned();
+        let app = &*app;
+        async move {
+            app.request_as(Some(&token), Method::POST, &path, None)
+                .await
+        }
+    };
+
+    // Not set up yet: nothing is sent, and the caller is told what to set.
+    let res = post(&deal.rep, send_path(&pdf)).await;
+    res.assert_error(409, "conflict", &[]);
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("smtp.host"),
+        "{}",
+        res.body
+    );
+    // The mail server's settings are checked.
+    set_mail_server(
+        app,
+        json!({"host": "smtp://mail.example", "port": 0, "from_email": "nobody"}),
+    )
+    .await
+    .assert_error(
+        422,
+        "validation_failed",
+        &["smtp.host", "smtp.port", "smtp.from_email"],
+    );
+    set_mail_server(
+        app,
+        json!({"host": "127.0.0.1", "port": sink.port, "security": "none",
+               "from_email": "proposals@northwind.example", "from_name": "Northwind Systems"}),
+    )
+    .await
+    .expect(200);
+
+    // Another rep may not send this rep's document.
+    let (_, other_rep) = app.signed_in("rep").await;
+    post(&other_rep, send_path(&pdf))
+        .await
+        .assert_error(403, "forbidden", &[]);
+
+    // The PDF goes attached to a short message from the workspace, with the
+    // rep to reply to.
+    let sent = post(&deal.rep, send_path(&pdf)).await.expect(201);
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["to_email"], "ada@brightwater.example");
+    assert_eq!(sent["to_name"], "Ada Lindqvist");
+    assert!(sent["reply"].as_str().unwrap().starts_with("250"), "{sent}");
+    let messages = sink.wait_for(1);
+    let raw = &messages[0];
+    assert_eq!(
+        header(raw, "X-RcptTo").as_deref(),
+        Some("ada@brightwater.example")
+    );
+    assert_eq!(
+        header(raw, "X-MailFrom").as_deref(),
+        Some("proposals@northwind.example")
+    );
+    let message = parse(raw);
+    let from = message.from().and_then(|a| a.first()).expect("a sender");
+    assert_eq!(from.address(), Some("proposals@northwind.example"));
+    let reply_to = message
+        .reply_to()
+        .and_then(|a| a.first())
+        .expect("Reply-To");
+    assert_eq!(reply_to.name(), Some(deal.rep_name.as_str()));
+    assert_eq!(
+        message.subject(),
+        Some("Sales proposal - Supply visibility")
+    );
+    assert!(
+        message
+            .body_text(0)
+            .expect("a text part")
+            .contains("Dear Ada,")
+    );
+    let attachment = message.attachment(0).expect("the PDF attached");
+    assert_eq!(
+        attachment.attachment_name(),
+        Some("Sales proposal - Supply visibility.pdf")
+    );
+    let stored = app
+        .download(&deal.rep, &format!("{DOCUMENTS}/{}/content", id_of(&pdf)))
+        .await
+        .bytes;
+    assert_eq!(attachment.contents(), stored.as_slice());
+    if let Some(text) = pdf_text(attachment.contents()) {
+        check_proposal_text("the sent PDF", &text, &deal.rep_name);
+    }
+
+    // An e-mail document is the message itself.
+    post(&deal.rep, send_path(&eml)).await.expect(201);
+    let messages = sink.wait_for(2);
+    let message = parse(&messages[1]);
+    assert_eq!(message.subject(), Some("Proposal for Brightwater Health"));
+    assert_eq!(
+        message.attachment(0).and_then(|a| a.attachment_name()),
+        Some("Proposal for Brightwater Health.pdf")
+    );
+
+    // A server that refuses the connection: the document stays unsent,
+    // the caller hears why, and the attempt is kept.
+    set_mail_server(app, json!({"port": closed_port()}))
+        .await
+        .expect(200);
+    let html = generate(app, &deal.rep, &deal.id, "html").await.expect(201);
+    let res = post(&deal.rep, send_path(&html)).await;
+    res.assert_error(502, "send_failed", &[]);
+    let message = res.body["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("did not take the message") && message.contains("refused"),
+        "{message}"
+    );
+    // So does one that will not secure the connection when told to.
+    set_mail_server(app, json!({"port": sink.port, "security": "starttls"}))
+        .await
+        .expect(200);
+    post(&deal.rep, send_path(&html))
+        .await
+        .assert_error(502, "send_failed", &[]);
+    assert_eq!(sink.messages().len(), 2, "nothing more arrived");
+
+    let attempts = |document: &Value| {
+        let path = format!("{DOCUMENTS}/{}/sendings", id_of(document));
+        let rep = deal.rep.clone();
+        let app = &*app;
+        async move {
+            send(app, &rep, Method::GET, &path, Value::Null).await["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["status"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(attempts(&pdf).await, vec!["sent"]);
+    assert_eq!(attempts(&html).await, vec!["failed", "failed"]);
+
+    // Each accepted sending is logged on the deal; the refused ones are not.
+    assert_eq!(
+        activity_subjects(app, &deal.rep, &format!("deal_id={}&kind=email", deal.id)).await,
+        vec![
+            "Sent Sales proposal - Supply visibility.pdf to Ada Lindqvist <ada@brightwater.example>",
+            "Sent Sales proposal - Supply visibility.eml to Ada Lindqvist <ada@brightwater.example>",
+        ]
+    );
+}
+both_backends!(documents_are_sent_to_the_contact_through_the_mail_server);

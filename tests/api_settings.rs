@@ -27,6 +27,10 @@ fn defaults() -> Value {
             "lead": 10, "qualified": 25, "proposal": 50,
             "negotiation": 75, "won": 100, "lost": 0,
         },
+        "smtp": {
+            "host": null, "port": null, "security": "starttls",
+            "from_email": null, "from_name": null,
+        },
         "version": 1,
         "updated_by": null,
     })

@@ -1,5 +1,7 @@
 //! The command line, run as a user would: the real binary in a child process.
 
+mod tools;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -75,6 +77,7 @@ fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
     let url = format!("sqlite://{}/demo.db", dir.path().display());
     let mut child = dealdraft()
         .args(["demo", "--addr", "127.0.0.1:0", "--database-url", &url])
+        .current_dir(dir.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -92,6 +95,25 @@ fn demo_seeds_serves_and_stops_cleanly_on_sigterm() {
         printed.iter().any(|l| l.contains("Müller Maschinenbau")),
         "{printed:?}"
     );
+    // The sample proposal, with the first deal's quote, is written where
+    // the demo runs.
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.starts_with("Sample proposal with its quote written to")),
+        "{printed:?}"
+    );
+    let sample = std::fs::read(dir.path().join("dealdraft-sample-proposal.pdf")).unwrap();
+    if let Some(text) = tools::pdf_text(&sample) {
+        let text = tools::squeeze(&text);
+        for expected in [
+            "Shop-floor analytics rollout",
+            "€42,959.00",
+            "Subtotal Software",
+        ] {
+            assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+        }
+    }
 
     let login = printed
         .iter()
@@ -806,6 +828,7 @@ fn generate_keeps_the_document_and_writes_its_file_or_lists_what_is_missing() {
     );
     assert!(stdout.starts_with("document "), "{stdout}");
     assert!(stdout.contains("Short note - Rollout.pdf"), "{stdout}");
+    let stdout_of_note = stdout.to_string();
     let pdf = std::fs::read(&output).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     let sha = dealdraft::digest::sha256_hex(&pdf);
@@ -825,6 +848,34 @@ fn generate_keeps_the_document_and_writes_its_file_or_lists_what_is_missing() {
         "{stdout}"
     );
     assert!(!output.exists());
+
+    // As a draft it is made anyway, marked.
+    let out = args("proposal", "pdf").arg("--draft").output().unwrap();
+    let drafted = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{drafted}");
+    assert!(
+        drafted.contains("Sales proposal - Rollout (DRAFT).pdf"),
+        "{drafted}"
+    );
+    assert!(std::fs::read(&output).unwrap().starts_with(b"%PDF-"));
+
+    // Sending: a draft never goes, and nothing goes before a mail server
+    // is set.
+    let id_in = |printed: &str| printed.split_whitespace().nth(1).unwrap().to_owned();
+    let send = |document: &str| {
+        dealdraft()
+            .args(["send", "--document", document, "--database-url", &url])
+            .output()
+            .unwrap()
+    };
+    let out = send(&id_in(&drafted));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a draft, which never goes to a customer")
+    );
+    let out = send(&id_in(&stdout_of_note));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sending is not set up"));
 
     let out = args("note", "odt").output().unwrap();
     assert!(!out.status.success());

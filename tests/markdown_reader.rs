@@ -1284,6 +1284,7 @@ fn the_metadata_given_is_the_documents() {
         subject: None,
         date: Some("2026-11-23".into()),
         language: Some("de".into()),
+        draft: true,
     };
     let r = markdown::read("Hi.\n", metadata.clone());
     assert_eq!(r.document.metadata, metadata);

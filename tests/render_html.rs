@@ -49,6 +49,7 @@ fn metadata() -> Metadata {
         subject: Some("Servers".into()),
         date: Some("2026-11-23".into()),
         language: Some("de".into()),
+        draft: false,
     }
 }
 
@@ -386,6 +387,7 @@ fn every_text_of_the_model_is_escaped() {
             subject: Some(EVIL.into()),
             date: Some(EVIL.into()),
             language: Some("en\" onload=\"alert(1)".into()),
+            draft: false,
         },
         blocks: vec![
             Block::Heading {

@@ -115,6 +115,7 @@ fn metadata() -> Metadata {
         subject: None,
         date: Some(DATE.into()),
         language: Some("en".into()),
+        draft: false,
     }
 }
 
@@ -280,6 +281,8 @@ fn margin_violations(pages: &Pages, theme: &Theme, meta: &Metadata) -> Vec<Strin
                 Item::Line { x1, y1, x2, y2, .. } => {
                     inside_x(x1.min(*x2), x1.max(*x2)) && inside_y(y1.min(*y2), y1.max(*y2))
                 }
+                // A draft's mark runs across the whole page, margins too.
+                Item::Turned { .. } => meta.draft,
             };
             if !ok {
                 problems.push(format!("page {}: {item:?}", i + 1));
@@ -340,6 +343,69 @@ fn per_page(lines: &[(usize, f32)]) -> Vec<(usize, usize)> {
         }
     }
     counts
+}
+
+// ------------------------------------------------- drafts
+
+#[test]
+fn a_draft_is_marked_across_every_page_under_its_text() {
+    let body = (1..=120)
+        .map(|i| format!("Paragraph {i} of a long draft."))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut doc = markdown::read(&body, metadata()).document;
+    doc.metadata.draft = true;
+    let theme = classic();
+    let pages = lay_out(&doc, &theme);
+    assert!(pages.pages.len() >= 3);
+    let (w, h) = pages.size;
+    for (i, page) in pages.pages.iter().enumerate() {
+        // The first item drawn, so the text is drawn over it.
+        let Some(Item::Turned {
+            x, y, text, angle, ..
+        }) = page.items.first()
+        else {
+            panic!("page {} starts with {:?}", i + 1, page.items.first());
+        };
+        assert_eq!(text, "DRAFT");
+        assert!((angle - (h / w).atan().to_degrees()).abs() < 0.01);
+        // From the lower left towards the upper right, within the page.
+        assert!(
+            *x > 0.0 && *x < w / 2.0 && *y > h / 2.0 && *y < h,
+            "{x}, {y}"
+        );
+        assert_eq!(
+            page.items
+                .iter()
+                .filter(|i| matches!(i, Item::Turned { .. }))
+                .count(),
+            1
+        );
+        let Some(Item::Text { text, y, .. }) = page.items.last() else {
+            panic!("page {} ends with {:?}", i + 1, page.items.last());
+        };
+        assert_eq!(text, "DRAFT");
+        assert!(*y < area(&theme).top);
+    }
+    let problems = margin_violations(&pages, &theme, &doc.metadata);
+    // The label along the top edge stands in the margin, as a header does.
+    assert!(
+        problems.iter().all(|p| p.contains("text: \"DRAFT\"")),
+        "{problems:?}"
+    );
+
+    let bytes = pdf(&doc, &theme, &Theme::builtin_assets(), false)
+        .expect("renders")
+        .bytes;
+    let Some(text) = tools::pdf_text(&bytes) else {
+        return;
+    };
+    assert_eq!(
+        text.matches("DRAFT").count(),
+        pages.pages.len(),
+        "one mark a page:\n{text}"
+    );
+    assert!(text.contains("Paragraph 120 of a long draft."));
 }
 
 // ------------------------------------------------- the fixture, via poppler
@@ -1466,6 +1532,8 @@ proptest! {
                     | Item::Image { x, y, w, h, .. }
                     | Item::Link { x, y, w, h, .. } => (*x, *y, x + w, y + h),
                     Item::Line { x1, y1, x2, y2, .. } => (x1.min(*x2), y1.min(*y2), x1.max(*x2), y1.max(*y2)),
+                    // Only drafts have one, and these are not drafts.
+                    Item::Turned { .. } => unreachable!("a watermark on a document that is no draft"),
                 };
                 prop_assert!(
                     x1 >= -SLACK && y1 >= -SLACK && x2 <= a.width + SLACK && y2 <= a.height + SLACK

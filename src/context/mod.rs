@@ -59,6 +59,34 @@ pub struct Built {
     pub sources: Sources,
 }
 
+/// A quote as templates see it: its number (`Q-<chain>-<revision>`),
+/// status, currency, lines, groups, totals and terms, money as decimal
+/// strings.
+pub fn quote_value(quote: &crate::quotes::Quote) -> Result<Value, Error> {
+    let mut v = fields(quote)?;
+    for internal in [
+        "owner_id",
+        "price_book_id",
+        "approval_threshold",
+        "needs_approval",
+        "approval",
+        "sent_by",
+    ] {
+        v.remove(internal);
+    }
+    let chain = quote.chain_id.to_string();
+    v.insert(
+        "number".into(),
+        format!(
+            "Q-{}-{}",
+            chain[chain.len().saturating_sub(6)..].to_uppercase(),
+            quote.revision
+        )
+        .into(),
+    );
+    Ok(Value::Object(v))
+}
+
 /// The context for `subject`, as `actor` may see it.
 pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Built, Error> {
     let mut sources = Sources::default();

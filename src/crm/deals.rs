@@ -98,11 +98,18 @@ pub struct DealFilter {
 impl Record for Deal {
     const TABLE: &'static str = "deals";
     const ENTITY: &'static str = "deal";
-    const DEPENDENTS: &'static [Dependent] = &[Dependent {
-        table: "activities",
-        column: "deal_id",
-        noun: ("activity", "activities"),
-    }];
+    const DEPENDENTS: &'static [Dependent] = &[
+        Dependent {
+            table: "activities",
+            column: "deal_id",
+            noun: ("activity", "activities"),
+        },
+        Dependent {
+            table: "quotes",
+            column: "deal_id",
+            noun: ("quote", "quotes"),
+        },
+    ];
     const CASCADES: &'static [(&'static str, &'static str)] = &[
         ("profile_answers", "subject_id"),
         ("deal_stage_changes", "deal_id"),

@@ -193,13 +193,7 @@ pub async fn update_with<R: Resource>(
         Permission::Policy => Some(policy::require(actor, R::CHANGE)?),
         Permission::OwnProfile => None,
     };
-    let version = match patch.remove("version") {
-        Some(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|v| v >= 1) => {
-            n.as_i64().unwrap_or_default()
-        }
-        Some(_) => return Err(Error::invalid("version", "must be a positive integer")),
-        None => return Err(Error::invalid("version", "required")),
-    };
+    let version = input::take_version(&mut patch)?;
     let current: R = get(store, id).await?;
     if let Some(given) = patch.remove("id")
         && given.as_str().and_then(|s| s.parse::<Id>().ok()) != Some(id)

@@ -176,9 +176,7 @@ impl Check {
 
 /// Minor units of a currency (2 for EUR, 0 for JPY, 3 for BHD).
 pub fn minor_units(currency: &str) -> u32 {
-    iso_currency::Currency::from_code(currency)
-        .and_then(|c| c.exponent())
-        .map_or(2, u32::from)
+    crate::quotes::pricing::minor_units(currency).unwrap_or(2)
 }
 
 #[cfg(test)]

@@ -46,6 +46,9 @@ impl Document {
     }
 }
 
+/// The word every page of a draft carries.
+pub const DRAFT_MARK: &str = "DRAFT";
+
 /// What a document is, for its properties and its page header and footer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -58,6 +61,10 @@ pub struct Metadata {
     /// A BCP 47 tag such as `en` or `de-CH`, for hyphenation and the HTML
     /// `lang` attribute.
     pub language: Option<String>,
+    /// A draft is marked as one on every page, in every format: it is not
+    /// for the customer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// A block-level element.

@@ -20,6 +20,7 @@ use crate::digest::sha256_hex;
 use crate::document::Assets;
 use crate::error::Error;
 use crate::pipeline;
+use crate::quotes::{self, Quote};
 use crate::render::{self, Format};
 use crate::store::records::{self, Meta};
 use crate::store::{Id, JsonText, Sql, Store, Timestamp};
@@ -37,11 +38,25 @@ pub struct GenerateRequest {
     pub deal_id: Option<Id>,
     pub contact_id: Option<Id>,
     pub account_id: Option<Id>,
+    /// A quote of the deal: the document prints it (`quote` in the
+    /// context). A customer document needs one that may reach the
+    /// customer (approved, or within the threshold, and not expired).
+    #[serde(default)]
+    pub quote_id: Option<Id>,
     pub format: DocumentFormat,
+    /// A preview that need not be ready: "DRAFT" on every page, and each
+    /// blank field named where it would print.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 impl GenerateRequest {
-    pub fn new(template: String, subject: Subject, format: DocumentFormat) -> GenerateRequest {
+    pub fn new(
+        template: String,
+        subject: Subject,
+        format: DocumentFormat,
+        draft: bool,
+    ) -> GenerateRequest {
         let (deal_id, contact_id, account_id) = match subject {
             Subject::Deal(id) => (Some(id), None, None),
             Subject::Contact(id) => (None, Some(id), None),
@@ -52,7 +67,9 @@ impl GenerateRequest {
             deal_id,
             contact_id,
             account_id,
+            quote_id: None,
             format,
+            draft,
         }
     }
 
@@ -70,21 +87,23 @@ impl GenerateRequest {
 }
 
 /// Generates and keeps a document. A subject lacking fields the document
-/// prints is refused with those fields (`Error::NotReady`).
+/// prints is refused with those fields (`Error::NotReady`), unless a draft
+/// is asked for.
 pub async fn generate(
     store: &Store,
     actor: &Actor,
     request: GenerateRequest,
 ) -> Result<GeneratedDocument, Error> {
     let scope = policy::require(actor, Action::GenerateDocuments)?;
-    if scope.grant() == Grant::Previews {
+    if scope.grant() == Grant::Previews && !request.draft {
         return Err(Error::Forbidden(format!(
-            "your role ({}) may preview documents but not generate one for a customer",
+            "your role ({}) may preview documents but not generate one for a customer: \
+             ask for a draft (`draft: true`)",
             actor.role.as_str()
         )));
     }
     let subject = request.subject()?;
-    let built = context::build(store, actor, subject).await?;
+    let mut built = context::build(store, actor, subject).await?;
     let owner = built.sources.owner_of(subject);
     scope.check_owner(actor, owner)?;
     let loaded = template_store::load_sources(store, &request.template).await?;
@@ -115,7 +134,14 @@ pub async fn generate(
             ),
         ));
     }
-    let missing = readiness::missing(store, actor, &built, &loaded).await?;
+    let quote = quote_for(store, actor, &request, subject, template.kind).await?;
+    if let Some(quote) = &quote {
+        built.value["quote"] = context::quote_value(quote)?;
+    }
+    let missing = match request.draft {
+        true => Vec::new(),
+        false => readiness::missing(store, actor, &built, &loaded).await?,
+    };
     if !missing.is_empty() {
         let labels: Vec<&str> = missing.iter().map(|m| m.label.as_str()).collect();
         return Err(Error::NotReady {
@@ -137,7 +163,9 @@ pub async fn generate(
         &template.key,
         &built.value,
         request.format,
-        None,
+        Recorded::New {
+            draft: request.draft,
+        },
     )
     .await?;
     let sources = &built.sources;
@@ -154,8 +182,17 @@ pub async fn generate(
         },
         account_id,
         owner_id: owner.unwrap_or(actor.user_id),
+        quote_id: quote.as_ref().map(|q| q.meta.id),
+        quote_revision: quote.as_ref().map(|q| q.revision),
         format: request.format,
-        file_name: file_name(&template.name, &built.value, subject, request.format),
+        draft: request.draft,
+        file_name: file_name(
+            &template.name,
+            &built.value,
+            subject,
+            request.format,
+            request.draft,
+        ),
         content_type: request.format.content_type().to_owned(),
         size_bytes: made.bytes.len() as i64,
         sha256: sha256_hex(&made.bytes),
@@ -168,7 +205,8 @@ pub async fn generate(
     };
     let snapshot =
         serde_json::to_string(&built.value).map_err(|e| Error::Internal(e.to_string()))?;
-    let activity = Activity {
+    // A draft is a preview, not something that happened with the customer.
+    let activity = (!request.draft).then(|| Activity {
         meta: Meta::new(None),
         kind: ActivityKind::Note,
         subject: format!(
@@ -185,7 +223,7 @@ pub async fn generate(
         contact_id: document.contact_id,
         deal_id: document.deal_id,
         owner_id: actor.user_id,
-    };
+    });
 
     let mut tx = store.begin().await?;
     records::insert(&mut tx, &document).await?;
@@ -198,10 +236,56 @@ pub async fn generate(
         .push(")");
     tx.execute(&sql).await?;
     audit::record_change(&mut tx, actor, None, Some(&document), audit::Changes::new()).await?;
-    records::insert(&mut tx, &activity).await?;
-    audit::record_change(&mut tx, actor, None, Some(&activity), audit::Changes::new()).await?;
+    if let Some(activity) = &activity {
+        records::insert(&mut tx, activity).await?;
+        audit::record_change(&mut tx, actor, None, Some(activity), audit::Changes::new()).await?;
+    }
     tx.commit().await?;
     Ok(document)
+}
+
+/// The quote `request` names, checked: of the subject deal, and, for a
+/// customer document, one that may reach the customer. A quote template
+/// needs one.
+async fn quote_for(
+    store: &Store,
+    actor: &Actor,
+    request: &GenerateRequest,
+    subject: Subject,
+    kind: TemplateKind,
+) -> Result<Option<Quote>, Error> {
+    let Some(id) = request.quote_id else {
+        if kind == TemplateKind::Quote {
+            return Err(Error::invalid(
+                "quote_id",
+                "required: this template prints a quote",
+            ));
+        }
+        return Ok(None);
+    };
+    let quote = quotes::get(store, actor, id).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::invalid("quote_id", format!("there is no quote {id}")),
+        other => other,
+    })?;
+    if subject != Subject::Deal(quote.deal_id) {
+        return Err(Error::invalid(
+            "quote_id",
+            format!(
+                "the quote is on deal {}: generate for that deal",
+                quote.deal_id
+            ),
+        ));
+    }
+    if !request.draft {
+        quote
+            .customer_ready(chrono::Utc::now().date_naive())
+            .map_err(|why| {
+                Error::conflict(format!(
+                    "quote {id} cannot reach a customer yet: {why}; a draft can be made"
+                ))
+            })?;
+    }
+    Ok(Some(quote))
 }
 
 /// How a stored document compares with the same document made again from
@@ -229,7 +313,7 @@ pub async fn verify(store: &Store, actor: &Actor, id: Id) -> Result<Verification
         &document.template,
         &context,
         document.format,
-        Some(&document),
+        Recorded::Was(&document),
     )
     .await?;
     let regenerated_sha256 = sha256_hex(&made.bytes);
@@ -248,32 +332,46 @@ struct Made {
     assets: Vec<UsedAsset>,
 }
 
-/// Renders template `key` of `sources` with `context` as `format`: with the
-/// current theme and newest assets, or those `recorded` names.
+/// What a document is made as: a new one (a draft or not), with the
+/// current theme and newest assets, or one made before, as its record says.
+enum Recorded<'a> {
+    New { draft: bool },
+    Was(&'a GeneratedDocument),
+}
+
+/// Renders template `key` of `sources` with `context` as `format`.
 async fn make(
     store: &Store,
     sources: &BTreeMap<String, String>,
     key: &str,
     context: &Json,
     format: DocumentFormat,
-    recorded: Option<&GeneratedDocument>,
+    recorded: Recorded<'_>,
 ) -> Result<Made, Error> {
-    let engine = engine_for(sources, false)?;
-    let rendered = engine
-        .render(key, context)
-        .map_err(|e| Error::invalid("template", e.to_string()))?;
+    let draft = match recorded {
+        Recorded::New { draft } => draft,
+        Recorded::Was(document) => document.draft,
+    };
+    // A draft is rendered with the prints marked, to show its blanks.
+    let engine = engine_for(sources, draft)?;
+    let rendered = match draft {
+        true => engine.render_draft(key, context),
+        false => engine.render(key, context),
+    }
+    .map_err(|e| Error::invalid("template", e.to_string()))?;
     let theme_key = rendered
         .theme
         .clone()
         .unwrap_or_else(|| DEFAULT_THEME.to_owned());
-    let read = pipeline::read(rendered);
+    let mut read = pipeline::read(rendered);
+    read.document.metadata.draft = draft;
     let (theme, assets, used): (ThemeVersion, Assets, Vec<UsedAsset>) = match recorded {
-        Some(document) => (
+        Recorded::Was(document) => (
             themes::version(store, document.theme_version_id).await?,
             assets::exactly(store, &document.assets.0).await?,
             document.assets.0.clone(),
         ),
-        None => {
+        Recorded::New { .. } => {
             let theme = themes::current(store, &theme_key).await?;
             let mut names = read.document.image_sources();
             names.extend(theme.theme.0.logo.clone());
@@ -350,11 +448,11 @@ impl Letter {
                  give the deal a primary contact with one, or generate for a contact",
             )
         })?;
-        let subject = document
-            .metadata
-            .title
-            .clone()
-            .unwrap_or_else(|| key.to_owned());
+        let title = document.metadata.title.as_deref().unwrap_or(key);
+        let subject = match document.metadata.draft {
+            true => format!("[{}] {title}", crate::document::DRAFT_MARK),
+            false => title.to_owned(),
+        };
         Ok(Letter {
             from_name: text(&context["rep"]["name"]).unwrap_or_default(),
             from_email: text(&context["rep"]["email"]).unwrap_or_default(),
@@ -383,8 +481,14 @@ impl Letter {
 }
 
 /// `Proposal - Rollout.pdf`: the template's name and the subject's, with
-/// what file systems refuse left out.
-fn file_name(template: &str, context: &Json, subject: Subject, format: DocumentFormat) -> String {
+/// what file systems refuse left out; a draft's ends ` (DRAFT)`.
+fn file_name(
+    template: &str,
+    context: &Json,
+    subject: Subject,
+    format: DocumentFormat,
+    draft: bool,
+) -> String {
     let subject_name = match subject {
         Subject::Deal(_) => &context["deal"]["name"],
         Subject::Contact(_) => &context["contact"]["name"],
@@ -394,7 +498,11 @@ fn file_name(template: &str, context: &Json, subject: Subject, format: DocumentF
         Some(s) if !s.is_empty() => format!("{template} - {s}"),
         _ => template.to_owned(),
     };
-    format!("{}.{}", clean_file_stem(&name), format.as_str())
+    let draft = match draft {
+        true => format!(" ({})", crate::document::DRAFT_MARK),
+        false => String::new(),
+    };
+    format!("{}{draft}.{}", clean_file_stem(&name), format.as_str())
 }
 
 /// `name` without what file systems refuse, at most 120 characters.
@@ -426,7 +534,8 @@ mod tests {
                 "Proposal",
                 &context,
                 Subject::Deal(Id::new()),
-                DocumentFormat::Pdf
+                DocumentFormat::Pdf,
+                false
             ),
             "Proposal - Rollout phase 12 EU.pdf"
         );
@@ -436,9 +545,10 @@ mod tests {
                 "Brochure",
                 &nameless,
                 Subject::Account(Id::new()),
-                DocumentFormat::Html
+                DocumentFormat::Html,
+                true
             ),
-            "Brochure.html"
+            "Brochure (DRAFT).html"
         );
     }
 }

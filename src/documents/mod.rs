@@ -7,6 +7,7 @@
 //! again byte for byte.
 
 pub mod generate;
+pub mod send;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -62,7 +63,13 @@ pub struct GeneratedDocument {
     pub account_id: Option<Id>,
     /// The subject's owner when it was made: whose document it is.
     pub owner_id: Id,
+    /// The quote it prints, and which revision.
+    pub quote_id: Option<Id>,
+    pub quote_revision: Option<i64>,
     pub format: DocumentFormat,
+    /// A preview, marked "DRAFT" on every page with its blanks shown; never
+    /// sent to a customer.
+    pub draft: bool,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -97,7 +104,10 @@ impl Record for GeneratedDocument {
             ("contact_id", self.contact_id.into()),
             ("account_id", self.account_id.into()),
             ("owner_id", self.owner_id.into()),
+            ("quote_id", self.quote_id.into()),
+            ("quote_revision", self.quote_revision.into()),
             ("format", self.format.into()),
+            ("draft", self.draft.into()),
             ("file_name", self.file_name.clone().into()),
             ("content_type", self.content_type.clone().into()),
             ("size_bytes", self.size_bytes.into()),
@@ -124,7 +134,10 @@ pub struct DocumentFilter {
     pub contact_id: Option<Id>,
     pub account_id: Option<Id>,
     pub template: Option<String>,
+    pub quote_id: Option<Id>,
     pub format: Option<DocumentFormat>,
+    #[serde(default, deserialize_with = "crate::input::bool_param")]
+    pub draft: Option<bool>,
 }
 
 /// A page of the documents `actor` may read, oldest first: a rep's own
@@ -143,20 +156,26 @@ pub async fn list(
         .eq("contact_id", filter.contact_id)
         .eq("account_id", filter.account_id)
         .eq("template", filter.template.clone())
+        .eq("quote_id", filter.quote_id)
         .eq("format", filter.format)
+        .eq("draft", filter.draft)
         .eq("owner_id", own)
         .build();
     Ok(records::list::<GeneratedDocument>(store, &query).await?)
 }
 
-/// Document `id`, if `actor` may read it.
+/// Document `id`, if `actor` may read it: as a reader of documents, or as
+/// whoever generated it if it is a draft (marketing previews so).
 pub async fn get(store: &Store, actor: &Actor, id: Id) -> Result<GeneratedDocument, Error> {
-    let scope = policy::require(actor, Action::ReadDocuments)?;
-    let document = records::get::<GeneratedDocument>(store, id)
-        .await?
-        .ok_or_else(|| Error::not_found("document", id))?;
-    scope.check_owner(actor, Some(document.owner_id))?;
-    Ok(document)
+    match records::get::<GeneratedDocument>(store, id).await? {
+        Some(draft) if draft.draft && draft.generated_by == actor.user_id => Ok(draft),
+        document => {
+            let scope = policy::require(actor, Action::ReadDocuments)?;
+            let document = document.ok_or_else(|| Error::not_found("document", id))?;
+            scope.check_owner(actor, Some(document.owner_id))?;
+            Ok(document)
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -49,6 +49,14 @@ pub fn html(
     out.push_str("<style>\n");
     out.push_str(&stylesheet(doc, theme));
     out.push_str("</style>\n</head>\n<body>\n");
+    if doc.metadata.draft {
+        // Fixed, so a printed draft shows it on every page.
+        let _ = writeln!(
+            out,
+            "<div class=\"draft-mark\">{}</div>",
+            crate::document::DRAFT_MARK
+        );
+    }
     if let Some(logo) = &theme.logo {
         match assets.get(logo) {
             Some(asset) => {
@@ -447,6 +455,7 @@ img {{ max-width: 100%; }}
 .task {{ list-style: none; }}
 .footnotes {{ font-size: 0.9em; color: {muted}; }}
 .footnotes .back {{ margin-left: 0.3em; text-decoration: none; }}
+.draft-mark {{ position: fixed; top: 50%; left: 50%; transform: translate(-50%, -50%) rotate(-35deg); font-family: {heading}; font-size: 9rem; font-weight: bold; letter-spacing: 0.1em; color: rgba(200, 150, 150, 0.3); pointer-events: none; z-index: 1; }}
 @media print {{
   body {{ max-width: none; margin: 0; padding: 0; }}
   a {{ color: inherit; text-decoration: none; }}

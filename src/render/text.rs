@@ -11,6 +11,9 @@ const WIDTH: usize = 72;
 
 pub fn text(doc: &Document) -> Output {
     let mut out = String::with_capacity(8 * 1024);
+    if doc.metadata.draft {
+        out.push_str(&format!("*** {} ***\n\n", crate::document::DRAFT_MARK));
+    }
     blocks(&mut out, &doc.blocks, "");
     if !doc.footnotes.is_empty() {
         out.push_str("--\n");

@@ -40,6 +40,18 @@ impl Sql {
         self.text.push_str(&self.args.len().to_string());
         self
     }
+
+    /// Appends a placeholder for each of `values`, comma separated: the
+    /// inside of an `IN (…)`. The caller keeps the list from being empty.
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
 }
 
 /// A row type that decodes from either backend.

@@ -40,6 +40,21 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../../migrations/sqlite/0005_documents.sql"),
     ),
+    (
+        6,
+        "sendings",
+        include_str!("../../migrations/sqlite/0006_sendings.sql"),
+    ),
+    (
+        7,
+        "catalog",
+        include_str!("../../migrations/sqlite/0007_catalog.sql"),
+    ),
+    (
+        8,
+        "quotes",
+        include_str!("../../migrations/sqlite/0008_quotes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -66,6 +81,21 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "documents",
         include_str!("../../migrations/postgres/0005_documents.sql"),
+    ),
+    (
+        6,
+        "sendings",
+        include_str!("../../migrations/postgres/0006_sendings.sql"),
+    ),
+    (
+        7,
+        "catalog",
+        include_str!("../../migrations/postgres/0007_catalog.sql"),
+    ),
+    (
+        8,
+        "quotes",
+        include_str!("../../migrations/postgres/0008_quotes.sql"),
     ),
 ];
 

@@ -10,7 +10,7 @@ use super::store::{self, Template, TemplateKind};
 use crate::auth::SYSTEM_USER_ID;
 use crate::error::Error;
 use crate::store::records::{self, Meta};
-use crate::store::{JsonText, Store};
+use crate::store::{JsonText, Sql, Store};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +38,9 @@ const FILES: &[(&str, &str)] = embedded!(
     "case-study-healthcare.md",
     "case-study-logistics.md",
     "security.md",
+    "quote-table.md",
     "proposal.md",
+    "quote.md",
     "brochure.md",
     "follow-up-email.md",
 );
@@ -62,13 +64,38 @@ fn builtins() -> Result<Vec<(Entry, &'static str)>, Error> {
         .collect()
 }
 
-/// Publishes the built-in templates into a database that has none.
+/// Publishes each built-in template this database has not had yet: all of
+/// them into a new one, and into an older one those a release added. One
+/// that was deleted stays deleted, and a template of the same key made by
+/// someone is left alone.
 pub async fn seed(store: &Store) -> Result<(), Error> {
-    if !store.is_empty("templates").await? {
+    #[derive(sqlx::FromRow)]
+    struct Key {
+        key: String,
+    }
+    let seeded: std::collections::HashSet<String> = store
+        .fetch_all::<Key>(&Sql::new("SELECT key FROM seeded_templates"))
+        .await?
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    let pending: Vec<_> = builtins()?
+        .into_iter()
+        .filter(|(entry, _)| !seeded.contains(&entry.key))
+        .collect();
+    if pending.is_empty() {
         return Ok(());
     }
     let mut tx = store.begin().await?;
-    for (entry, source) in builtins()? {
+    for (entry, source) in pending {
+        let mut mark = Sql::new("INSERT INTO seeded_templates (key) VALUES (");
+        mark.bind(entry.key.as_str()).push(")");
+        tx.execute(&mark).await?;
+        let mut taken = Sql::new("SELECT key FROM templates WHERE key = ");
+        taken.bind(entry.key.as_str());
+        if tx.fetch_optional::<Key>(&taken).await?.is_some() {
+            continue;
+        }
         let template = Template {
             meta: Meta::new(None),
             key: entry.key,

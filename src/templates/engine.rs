@@ -180,7 +180,7 @@ impl Engine {
     ///
     /// [`marking`]: Engine::marking
     pub fn blank_fields(&self, name: &str, data: &Value) -> Result<Vec<String>, TemplateError> {
-        let rendered = self.render(name, data)?;
+        let rendered = self.render_with(name, data, |_, text| text)?;
         let prints = self.marks.as_ref().map_or(&[][..], |m| &m.prints);
         let meta = &rendered.metadata;
         let mut text = rendered.markdown;
@@ -252,6 +252,29 @@ impl Engine {
     /// Renders template `name` with `data` (a JSON object), using `locale`
     /// for money and dates unless the front matter names one.
     pub fn render(&self, name: &str, data: &Value) -> Result<Rendered, TemplateError> {
+        self.render_with(name, data, |_, text| text)
+    }
+
+    /// Renders template `name` as a draft: where a print shows blank
+    /// fields, a placeholder names them (see [`readiness::show_blanks`]);
+    /// only for an engine made by [`marking`].
+    ///
+    /// [`marking`]: Engine::marking
+    pub fn render_draft(&self, name: &str, data: &Value) -> Result<Rendered, TemplateError> {
+        let prints = self.marks.as_ref().map_or(&[][..], |m| &m.prints);
+        self.render_with(name, data, |body, text| {
+            readiness::show_blanks(&text, prints, data, body)
+        })
+    }
+
+    /// Renders template `name`, passing the body (`true`) and each front
+    /// matter field (`false`) through `finish` once rendered.
+    fn render_with(
+        &self,
+        name: &str,
+        data: &Value,
+        finish: impl Fn(bool, String) -> String,
+    ) -> Result<Rendered, TemplateError> {
         let body_name = Engine::body_name(name);
         let runtime = |message: String| TemplateError::Runtime {
             template: body_name.clone(),
@@ -278,9 +301,9 @@ impl Engine {
                     }
                 });
             }
-            front.insert(key.as_str(), value);
+            front.insert(key.as_str(), finish(false, value));
         }
-        let markdown = self.render_to_string(&body_name, &context)?;
+        let markdown = finish(true, self.render_to_string(&body_name, &context)?);
         rendered(&body_name, markdown, |key| front.get(key).cloned())
     }
 
@@ -899,6 +922,7 @@ fn rendered(
             subject: take("subject"),
             date: take("date"),
             language: take("locale"),
+            draft: false,
         },
         theme: take("theme"),
         paper,

@@ -13,6 +13,9 @@
 //! found in the context: `{{ c.phone }}` inside `{% for c in contacts %}`
 //! is `contacts.1.phone` on the loop's second turn. A name bound to a
 //! single value (`{% set p = contact.phone %}{{ p }}`) is not traced.
+//!
+//! A draft is rendered the same way, and each blank print shows which
+//! fields it lacks ([`show_blanks`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -154,11 +157,59 @@ fn expr_paths(expr: &Expr, out: &mut Vec<String>) {
 /// in the order they first appear, each once, as paths into `context`.
 pub fn blank_paths(rendered: &str, prints: &[Print], context: &Value) -> Vec<String> {
     let mut missing: Vec<String> = Vec::new();
+    walk(rendered, prints, context, |piece| {
+        if let Piece::Print { blanks, .. } = piece {
+            for path in blanks {
+                if !missing.contains(&path) {
+                    missing.push(path);
+                }
+            }
+        }
+    });
+    missing
+}
+
+/// `rendered` without its marks, and where a print showed blank fields, a
+/// placeholder naming them instead: `MISSING: contact.phone` in bold in a
+/// Markdown body, in brackets in plain text (front matter).
+pub fn show_blanks(rendered: &str, prints: &[Print], context: &Value, markdown: bool) -> String {
+    let mut out = String::with_capacity(rendered.len());
+    walk(rendered, prints, context, |piece| match piece {
+        Piece::Text(text) => out.push_str(text),
+        Piece::Print { printed, blanks } if blanks.is_empty() => out.push_str(printed),
+        Piece::Print { blanks, .. } => {
+            let named = format!("MISSING: {}", blanks.join(", "));
+            if markdown {
+                out.push_str(&format!("**{}**", super::escape::markdown(&named)));
+            } else {
+                out.push_str(&format!("[{named}]"));
+            }
+        }
+    });
+    out
+}
+
+/// A part of text rendered with marks.
+enum Piece<'a> {
+    /// Text between prints.
+    Text(&'a str),
+    /// What a print printed and, when that is blank, the paths into the
+    /// context it names that are blank.
+    Print {
+        printed: &'a str,
+        blanks: Vec<String>,
+    },
+}
+
+/// Hands each piece of `rendered` to `each`, in order; marks are dropped.
+fn walk<'a>(rendered: &'a str, prints: &[Print], context: &Value, mut each: impl FnMut(Piece<'a>)) {
     let mut rest = rendered;
     while let Some(open) = rest.find(OPEN) {
+        each(Piece::Text(&rest[..open]));
         let after = &rest[open + OPEN.len_utf8()..];
         let Some(close) = after.find(CLOSE) else {
-            break;
+            rest = after;
+            continue;
         };
         let (number, bound) = after[..close]
             .split_once(SEPARATOR)
@@ -171,23 +222,22 @@ pub fn blank_paths(rendered: &str, prints: &[Print], context: &Value) -> Vec<Str
         };
         let printed = &body[..end];
         rest = &body[end + end_mark.len()..];
-        if !printed.trim().is_empty() {
-            continue;
-        }
-        let Some(print) = number.parse::<usize>().ok().and_then(|n| prints.get(n)) else {
-            continue;
-        };
-        let values: Vec<Value> = serde_json::from_str(bound).unwrap_or_default();
-        for path in &print.paths {
-            let Some(path) = in_context(path, &print.bound, &values, context) else {
-                continue;
-            };
-            if is_blank(lookup(context, &path)) && !missing.contains(&path) {
-                missing.push(path);
+        let mut blanks = Vec::new();
+        let marked = number.parse::<usize>().ok().and_then(|n| prints.get(n));
+        if let Some(marked) = marked.filter(|_| printed.trim().is_empty()) {
+            let values: Vec<Value> = serde_json::from_str(bound).unwrap_or_default();
+            for path in &marked.paths {
+                let Some(path) = in_context(path, &marked.bound, &values, context) else {
+                    continue;
+                };
+                if is_blank(lookup(context, &path)) && !blanks.contains(&path) {
+                    blanks.push(path);
+                }
             }
         }
+        each(Piece::Print { printed, blanks });
     }
-    missing
+    each(Piece::Text(rest));
 }
 
 /// `path` as a path into `context`: a bound root is replaced by where its
@@ -309,6 +359,31 @@ mod tests {
         assert_eq!(
             blank_paths(&rendered, &prints, &context),
             vec!["contact.phone"]
+        );
+    }
+
+    #[test]
+    fn a_draft_shows_what_is_missing_where_it_would_print() {
+        let prints = vec![
+            Print {
+                paths: vec!["deal.next_step".to_owned()],
+                bound: vec![],
+            },
+            Print {
+                paths: vec!["deal.name".to_owned()],
+                bound: vec![],
+            },
+        ];
+        let context = serde_json::json!({"deal": {"name": "Rollout", "next_step": ""}});
+        let rendered =
+            format!("{OPEN}1{CLOSE}Rollout{OPEN}1{CLOSE}: {OPEN}0{CLOSE}{OPEN}0{CLOSE}.");
+        assert_eq!(
+            show_blanks(&rendered, &prints, &context, true),
+            "Rollout: **MISSING\\: deal\\.next\\_step**."
+        );
+        assert_eq!(
+            show_blanks(&rendered, &prints, &context, false),
+            "Rollout: [MISSING: deal.next_step]."
         );
     }
 

@@ -24,30 +24,66 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
+        let bytes = body_of(req, state, |mime| {
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .await
+        .map_err(|e| {
+            e.unwrap_or_else(|| {
+                Error::UnsupportedMediaType(
+                    "send the body as JSON with `Content-Type: application/json`".to_owned(),
+                )
             })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(Error::UnsupportedMediaType(
-                "send the body as JSON with `Content-Type: application/json`".to_owned(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge(format!("the body is larger than {BODY_LIMIT} bytes"))
-            } else {
-                Error::bad_request("body", e.body_text())
-            }
         })?;
         input::from_json_bytes(&bytes).map(ApiJson)
     }
+}
+
+/// A CSV body (`text/csv`), as UTF-8 text.
+pub struct CsvBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for CsvBody {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let bytes = body_of(req, state, |mime| mime == "text/csv")
+            .await
+            .map_err(|e| {
+                e.unwrap_or_else(|| {
+                    Error::UnsupportedMediaType(
+                        "send the file as CSV with `Content-Type: text/csv`".to_owned(),
+                    )
+                })
+            })?;
+        String::from_utf8(bytes.to_vec())
+            .map(CsvBody)
+            .map_err(|_| Error::bad_request("body", "the file is not UTF-8 text"))
+    }
+}
+
+/// The body of `req` if its content type passes `accepts`; `Err(None)`
+/// when it does not.
+async fn body_of<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    accepts: impl Fn(&str) -> bool,
+) -> Result<Bytes, Option<Error>> {
+    let accepted = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| accepts(&mime.trim().to_ascii_lowercase()));
+    if !accepted {
+        return Err(None);
+    }
+    Bytes::from_request(req, state).await.map_err(|e| {
+        Some(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge(format!("the body is larger than {BODY_LIMIT} bytes"))
+        } else {
+            Error::bad_request("body", e.body_text())
+        })
+    })
 }
 
 /// A `multipart/form-data` upload: the one `file` part, its file name, and

@@ -23,15 +23,20 @@ use crate::error::Error;
 use crate::store::Store;
 
 /// Settings of the server itself.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// How long a sign-in lasts.
     pub session_hours: u32,
+    /// What the mail server is signed in to with, if it asks.
+    pub smtp_credentials: Option<crate::mail::Credentials>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { session_hours: 12 }
+        Options {
+            session_hours: 12,
+            smtp_credentials: None,
+        }
     }
 }
 
@@ -110,11 +115,33 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(store.clone(), options);
+    // Before the first request, so no one reads a stale status at start.
+    expire_quotes(&store).await;
+    let sweeper = tokio::spawn({
+        let store = store.clone();
+        async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                expire_quotes(&store).await;
+            }
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    sweeper.abort();
     store.close().await;
     result
+}
+
+/// Marks quotes past their validity date `expired`; a failure is logged,
+/// and the next run tries again.
+async fn expire_quotes(store: &Store) {
+    match crate::quotes::workflow::expire_due(store).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(quotes = n, "marked expired"),
+        Err(e) => tracing::warn!(error = %e, "marking expired quotes failed"),
+    }
 }
 
 /// `{"status": "ok"}` while the database answers.

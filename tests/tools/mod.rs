@@ -11,6 +11,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod smtp;
+
 /// The Debian packages the tools come from.
 pub const POPPLER: &str = "poppler-utils";
 pub const LIBREOFFICE: &str = "libreoffice-writer-nogui";
@@ -153,4 +155,28 @@ pub fn docx_as_pdf(soffice: &Path, docx: &[u8]) -> (tempfile::TempDir, PathBuf) 
 pub fn docx_text(soffice: &Path, pdftotext: &Path, docx: &[u8]) -> String {
     let (_dir, pdf) = docx_as_pdf(soffice, docx);
     all_text(pdftotext, &pdf)
+}
+
+/// The text of a document as a reader sees it: poppler's for a PDF,
+/// LibreOffice's then poppler's for a DOCX, the source of anything else;
+/// `None` when a tool is missing (outside CI).
+pub fn document_text(format: &str, bytes: &[u8]) -> Option<String> {
+    match format {
+        "pdf" => pdf_text(bytes),
+        "docx" => match (tool("soffice", LIBREOFFICE), tool("pdftotext", POPPLER)) {
+            (Some(soffice), Some(pdftotext)) => Some(docx_text(&soffice, &pdftotext, bytes)),
+            _ => None,
+        },
+        _ => Some(String::from_utf8(bytes.to_vec()).expect("UTF-8")),
+    }
+}
+
+/// The text poppler reads from PDF `bytes`; `None` without poppler (outside
+/// CI).
+pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let pdftotext = tool("pdftotext", POPPLER)?;
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, bytes).expect("written");
+    Some(all_text(&pdftotext, &path))
 }

@@ -85,9 +85,28 @@ pub fn docx(
                 .footer(twips(m.bottom / 2.0))
                 .gutter(0),
         );
+    let mut header = None;
+    if doc.metadata.draft {
+        // At the head of every page, small enough to stay within the top
+        // margin; the PDF's diagonal needs a drawing docx-rs does not write.
+        let word = Run::new()
+            .add_text(crate::document::DRAFT_MARK)
+            .bold()
+            .size(32)
+            .color("B05050")
+            .character_spacing(80);
+        let p = writer
+            .paragraph(styles::HEADER)
+            .align(AlignmentType::Center)
+            .add_run(word);
+        header = Some(Header::new().add_paragraph(p));
+    }
     if let Some(text) = &theme.header {
         let p = writer.furniture(text, doc, styles::HEADER);
-        docx = docx.header(Header::new().add_paragraph(p));
+        header = Some(header.unwrap_or_default().add_paragraph(p));
+    }
+    if let Some(header) = header {
+        docx = docx.header(header);
     }
     if let Some(text) = &theme.footer {
         let p = writer.furniture(text, doc, styles::FOOTER);

@@ -4,8 +4,8 @@
 
 use docx_rs::{
     AbstractNumbering, AlignmentType, BorderType, Docx, Level, LevelJc, LevelText, LineSpacing,
-    NumberFormat, RunFonts, SpecialIndentType, Start, Style, StyleType, TableBorder,
-    TableBorderPosition, TableBorders, TableCellMargins,
+    LineSpacingType, NumberFormat, RunFonts, SpecialIndentType, Start, Style, StyleType,
+    TableBorder, TableBorderPosition, TableBorders, TableCellMargins,
 };
 
 use crate::document::Theme;
@@ -96,7 +96,12 @@ pub fn apply(docx: Docx, theme: &Theme) -> Docx {
         .default_fonts(body_font.clone())
         .default_size(half_points(base))
         // Line height 1.2 (in 240ths of a line), as the PDF sets it.
-        .default_line_spacing(LineSpacing::new().line(276).after(0));
+        .default_line_spacing(
+            LineSpacing::new()
+                .line(276)
+                .line_rule(LineSpacingType::Auto)
+                .after(0),
+        );
     let body_align = if theme.justify {
         AlignmentType::Both
     } else {

@@ -13,8 +13,8 @@ use super::page::{Item, OutlineEntry, Page, Pages, Rgb};
 use super::text::{self, Alignment, Line, Style};
 use crate::document::theme::{Family, PageFields, fill_fields};
 use crate::document::{
-    Align, Assets, Block, CalloutKind, Document, Image, Inline, Length, List, RowStyle, Signatory,
-    Table, Theme, plain_text,
+    Align, Assets, Block, CalloutKind, DRAFT_MARK, Document, Image, Inline, Length, List, RowStyle,
+    Signatory, Table, Theme, plain_text,
 };
 use crate::render::{RenderError, image_of};
 
@@ -137,6 +137,9 @@ pub fn layout(
     layout.footnotes(&doc.footnotes, &frame)?;
     let mut pages = layout.paginate();
     layout.furniture(&mut pages, doc);
+    if doc.metadata.draft {
+        layout.watermark(&mut pages);
+    }
     Ok((pages, layout.warnings))
 }
 
@@ -969,6 +972,55 @@ impl Layout<'_> {
             size: (w_mm * MM, h_mm * MM),
             pages,
             outline,
+        }
+    }
+
+    /// "DRAFT" across each page from corner to corner, pale, under
+    /// everything else on it; and, as text readers break diagonal words
+    /// into letters, once more along the top edge.
+    fn watermark(&self, pages: &mut Pages) {
+        let (w, h) = pages.size;
+        let angle = (h / w).atan();
+        let mut style = Style {
+            face: Face {
+                bold: true,
+                ..Face::new(Family::Sans)
+            },
+            size: 1.0,
+            color: Rgb(0xE6, 0xC8, 0xC8),
+            link: None,
+            strike: false,
+        };
+        let unit = text::measure(self.metrics, DRAFT_MARK, &style);
+        // Half the diagonal long, centred on the page's middle; the
+        // baseline a third of the type size below the centre line, so the
+        // capitals' middle is on it.
+        let size = 0.5 * w.hypot(h) / unit;
+        let half = 0.5 * size * unit;
+        let drop = size / 3.0;
+        let turned = Item::Turned {
+            x: w / 2.0 - half * angle.cos() + drop * angle.sin(),
+            y: h / 2.0 + half * angle.sin() + drop * angle.cos(),
+            face: style.face,
+            size,
+            color: style.color,
+            text: DRAFT_MARK.to_owned(),
+            angle: angle.to_degrees(),
+        };
+        style.size = 7.0;
+        style.color = Rgb(0xB0, 0x50, 0x50);
+        let label = Item::Text {
+            x: self.theme.margins_mm.left * MM,
+            y: self.theme.margins_mm.top * MM / 4.0 + style.size,
+            face: style.face,
+            size: style.size,
+            color: style.color,
+            text: DRAFT_MARK.to_owned(),
+            width: text::measure(self.metrics, DRAFT_MARK, &style),
+        };
+        for page in &mut pages.pages {
+            page.items.insert(0, turned.clone());
+            page.items.push(label.clone());
         }
     }
 

@@ -25,6 +25,17 @@ pub enum Item {
         text: String,
         width: f32,
     },
+    /// Text turned `angle` degrees anticlockwise about its start (`x`,
+    /// `y` on the baseline).
+    Turned {
+        x: f32,
+        y: f32,
+        face: Face,
+        size: f32,
+        color: Rgb,
+        text: String,
+        angle: f32,
+    },
     Rect {
         x: f32,
         y: f32,
@@ -64,6 +75,7 @@ impl Item {
         let mut item = self.clone();
         match &mut item {
             Item::Text { x, y, .. }
+            | Item::Turned { x, y, .. }
             | Item::Rect { x, y, .. }
             | Item::Image { x, y, .. }
             | Item::Link { x, y, .. } => {

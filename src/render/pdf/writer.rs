@@ -40,7 +40,7 @@ pub fn write(
     let mut sources = BTreeSet::new();
     for item in pages.pages.iter().flat_map(|p| &p.items) {
         match item {
-            Item::Text { face, .. } => {
+            Item::Text { face, .. } | Item::Turned { face, .. } => {
                 faces.insert(*face);
             }
             Item::Image { source, .. } => {
@@ -181,12 +181,21 @@ fn draw(
     images: &BTreeMap<String, (XObjectId, usize, usize)>,
     metrics: &dyn Metrics,
 ) {
-    if state.open && !matches!(item, Item::Text { .. }) {
+    if state.open && !matches!(item, Item::Text { .. } | Item::Turned { .. }) {
         ops.push(Op::EndTextSection);
         state.open = false;
     }
     match item {
         Item::Text {
+            x,
+            y,
+            face,
+            size,
+            color: c,
+            text,
+            ..
+        }
+        | Item::Turned {
             x,
             y,
             face,
@@ -210,9 +219,13 @@ fn draw(
                 ops.push(Op::SetFillColor { col: color(*c) });
                 state.color = Some(*c);
             }
-            ops.push(Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(Pt(*x), Pt(height - y)),
-            });
+            let matrix = match item {
+                Item::Turned { angle, .. } => {
+                    TextMatrix::TranslateRotate(Pt(*x), Pt(height - y), *angle)
+                }
+                _ => TextMatrix::Translate(Pt(*x), Pt(height - y)),
+            };
+            ops.push(Op::SetTextMatrix { matrix });
             ops.push(Op::ShowText {
                 items: kerned(*face, text, metrics),
             });

@@ -117,6 +117,8 @@ macro_rules! collection {
 }
 
 use crate::brand::themes::{StoredTheme, ThemeFilter, ThemeInput};
+use crate::catalog::price_books::{PriceBook, PriceBookFilter, PriceBookInput};
+use crate::catalog::products::{Product, ProductFilter, ProductInput};
 use crate::crm::accounts::{Account, AccountFilter, AccountInput};
 use crate::crm::activities::{Activity, ActivityFilter, ActivityInput};
 use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
@@ -190,8 +192,30 @@ collection!(
     "/themes/{id}"
 );
 
+collection!(
+    products,
+    Product,
+    ProductInput,
+    ProductFilter,
+    "catalog",
+    "/products",
+    "/products/{id}"
+);
+
+collection!(
+    price_books,
+    PriceBook,
+    PriceBookInput,
+    PriceBookFilter,
+    "catalog",
+    "/price-books",
+    "/price-books/{id}"
+);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(products::routes())
+        .merge(price_books::routes())
         .merge(templates::routes())
         .merge(themes::routes())
         .merge(accounts::routes())

@@ -1,5 +1,5 @@
-//! Generated documents: generate, list, read, download and verify. A
-//! document never changes once made, so there is no PATCH and no DELETE.
+//! Generated documents: generate, list, read, download, verify and send.
+//! A document never changes once made, so there is no PATCH and no DELETE.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,10 +8,11 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody, RawPage, created, immutable_file};
+use super::{ErrorBody, Items, PageBody, RawPage, created, immutable_file};
 use crate::auth::Actor;
 use crate::crm::ListParams;
 use crate::documents::generate::{self, GenerateRequest, Verification};
+use crate::documents::send::{self, Sending};
 use crate::documents::{self, DocumentFilter, GeneratedDocument};
 use crate::error::Error;
 use crate::store::Store;
@@ -95,10 +96,48 @@ async fn verify(
     Ok(Json(generate::verify(&store, &actor, id).await?))
 }
 
+/// E-mails the document to the contact it was made for, through the mail
+/// server in the settings: `201` with the sending once the server accepted
+/// it, `502` (`send_failed`) when it did not, the attempt recorded either way.
+#[utoipa::path(post, path = "/documents/{id}/send", tag = "documents",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 201, body = Sending), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+async fn send_document(
+    State(state): State<AppState>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> Result<(StatusCode, HeaderMap, Json<Sending>), Error> {
+    let credentials = state.options.smtp_credentials.as_ref();
+    let sending = send::send(&state.store, &actor, credentials, id).await?;
+    Ok(created(
+        &format!("/documents/{id}/sendings/{}", sending.meta.id),
+        sending,
+    ))
+}
+
+/// Every attempt to send the document, oldest first.
+#[utoipa::path(get, path = "/documents/{id}/sendings", tag = "documents",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Items<Sending>), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn sendings(
+    State(store): State<Store>,
+    actor: Actor,
+    PathId(id): PathId,
+) -> Result<Json<Items<Sending>>, Error> {
+    Ok(Json(Items {
+        items: send::list(&store, &actor, id).await?,
+    }))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(get))
         .routes(routes!(content))
         .routes(routes!(verify))
+        .routes(routes!(send_document))
+        .routes(routes!(sendings))
 }

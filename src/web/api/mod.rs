@@ -4,10 +4,12 @@
 mod answers;
 mod assets;
 mod audit;
+mod catalog;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
 mod documents;
+mod quotes;
 mod readiness;
 mod session;
 mod settings;
@@ -176,9 +178,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(answers::routes())
         .merge(assets::routes())
         .merge(audit::routes())
+        .merge(catalog::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
         .merge(documents::routes())
+        .merge(quotes::routes())
         .merge(readiness::routes())
         .merge(session::routes())
         .merge(settings::routes())
