@@ -39,6 +39,8 @@ crate::text_enum! {
         Product = "product",
         PriceBook = "price_book",
         Quote = "quote",
+        Clause = "clause",
+        ClauseVersion = "clause_version",
     }
 }
 

@@ -6,6 +6,9 @@ use crate::auth::Actor;
 use crate::auth::users::User;
 use crate::catalog::price_books::PriceBook;
 use crate::catalog::products::Product;
+use crate::clauses::Clause;
+use crate::clauses::versions::{self, NewVersion};
+use crate::clauses::workflow::{self, Review};
 use crate::context::Subject as ContextSubject;
 use crate::crm::profiling::{self, Question, Subject};
 use crate::crm::{self, accounts::Account, activities::Activity, contacts::Contact, deals::Deal};
@@ -15,6 +18,7 @@ use crate::error::Error;
 use crate::quotes;
 use crate::store::Store;
 use crate::store::{Count, Sql};
+use crate::templates::store::{self as template_store, Template};
 
 /// What the demo seeded: a summary to print, and the sample proposal to
 /// make (with the first deal's quote).
@@ -65,6 +69,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
 
     let mut logins = Vec::new();
     let mut rep_id = None;
+    let mut staff = Vec::new();
     for (role, name, title) in [
         ("rep", "Riley Rep", "Account Executive"),
         ("manager", "Morgan Manager", "Sales Director"),
@@ -86,6 +91,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
         if role == "rep" {
             rep_id = Some(user.meta.id);
         }
+        staff.push(Actor::cli(user.meta.id, user.role));
         logins.push(format!("  {role:<9} {email:<32} {password}"));
     }
 
@@ -186,6 +192,10 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
     .await?;
 
     let mut made = Vec::new();
+    let [_, _, marketing, legal, _] = staff.as_slice() else {
+        return Err(Error::Internal("the demo staff is incomplete".to_owned()));
+    };
+    made.push(seed_clauses(store, marketing, legal).await?);
     let mut sample = None;
     for (
         name,
@@ -347,6 +357,121 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
         sample,
     })
 }
+
+/// The clause library: liability (stricter above 100 000), payment terms
+/// and governing law (German and US variants, English law otherwise),
+/// approved by legal, and a `terms` template printing them.
+async fn seed_clauses(store: &Store, marketing: &Actor, legal: &Actor) -> Result<String, Error> {
+    for (key, title, category, variants) in [
+        (
+            "liability",
+            "Limitation of liability",
+            "liability",
+            vec![
+                (
+                    None,
+                    None,
+                    "Each party's liability is limited to the fees paid in the twelve months before the claim.",
+                ),
+                (
+                    Some("large"),
+                    Some("deal.amount > 100000"),
+                    "Each party's liability is limited to the fees paid in the six months before the claim, and in no case exceeds EUR 250,000.",
+                ),
+            ],
+        ),
+        (
+            "payment-terms",
+            "Payment",
+            "payment",
+            vec![(
+                None,
+                None,
+                "Invoices are due within 30 days of their date. Late payments bear interest at the statutory rate.",
+            )],
+        ),
+        (
+            "governing-law",
+            "Governing law",
+            "governing-law",
+            vec![
+                (
+                    None,
+                    None,
+                    "This agreement is governed by the laws of England and Wales.",
+                ),
+                (
+                    Some("germany"),
+                    Some("account.country == \"DE\""),
+                    "This agreement is governed by the laws of the Federal Republic of Germany; the courts of Hamburg have jurisdiction.",
+                ),
+                (
+                    Some("us"),
+                    Some("account.country == \"US\""),
+                    "This agreement is governed by the laws of the State of New York.",
+                ),
+            ],
+        ),
+    ] {
+        crm::create::<Clause>(
+            store,
+            legal,
+            parse(json!({"key": key, "title": title, "category": category}))?,
+        )
+        .await?;
+        for (variant, rule, body) in variants {
+            let version = versions::create(
+                store,
+                legal,
+                key,
+                NewVersion {
+                    variant: variant.map(str::to_owned),
+                    rule: rule.map(str::to_owned),
+                    body: Some(body.to_owned()),
+                },
+            )
+            .await?;
+            workflow::submit(store, legal, version.meta.id).await?;
+            workflow::decide(store, legal, version.meta.id, true, Review::default()).await?;
+        }
+    }
+    crm::create::<Template>(
+        store,
+        marketing,
+        parse(json!({
+            "key": "terms", "kind": "proposal", "name": "Terms of business",
+            "formats": ["pdf", "docx", "html"], "draft": TERMS,
+        }))?,
+    )
+    .await?;
+    template_store::publish(store, marketing, "terms").await?;
+    Ok(
+        "  clauses liability, payment-terms and governing-law (German, US and English law), \
+        approved; the template `terms` prints them"
+            .to_owned(),
+    )
+}
+
+const TERMS: &str = "---
+title: Terms of business for {{ deal.name }}
+author: {{ seller.name }}
+---
+# Terms of business
+
+Between {{ seller.name }} and {{ account.name }}, for {{ deal.name }}.
+
+## Liability
+
+{{ clause(key=\"liability\") }}
+
+## Payment
+
+{{ clause(key=\"payment-terms\") }}
+
+## Governing law
+
+{{ clause(key=\"governing-law\") }}
+";
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
     crate::input::from_json_value(v)

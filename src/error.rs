@@ -97,6 +97,10 @@ pub enum Error {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A document would print a clause with no approved version that
+    /// applies.
+    #[error("{0}")]
+    ClauseUnavailable(String),
     /// The mail server refused a message or could not be reached.
     #[error("{0}")]
     SendFailed(String),
@@ -152,6 +156,7 @@ impl Error {
             Error::Store(StoreError::Unique(_) | StoreError::ForeignKey { .. }) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            Error::ClauseUnavailable(_) => (StatusCode::CONFLICT, "clause_unavailable"),
             Error::SendFailed(_) => (StatusCode::BAD_GATEWAY, "send_failed"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Store(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod brand;
 pub mod catalog;
+pub mod clauses;
 pub mod config;
 pub mod context;
 pub mod crm;

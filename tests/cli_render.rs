@@ -118,6 +118,36 @@ fn a_template_with_data_renders_to_an_html_file() {
 }
 
 #[test]
+fn clauses_print_from_the_data_as_markdown_and_a_missing_one_is_named() {
+    let f = Folder::new();
+    let input = f.write(
+        "terms.md",
+        "# Terms\n\n{{ clause(key=\"liability\") }}\n\n{{ clauses.liability.title }}\n",
+    );
+    let data = f.write(
+        "data.json",
+        r#"{"clauses": {"liability": {"title": "Limits", "text": "Liability is **capped**."}}}"#,
+    );
+    let output = f.path("terms.html");
+    assert_success(&render(&input, &output, &[&"--data", &data]));
+    let page = f.read("terms.html");
+    assert!(
+        page.contains("<p>Liability is <strong>capped</strong>.</p>"),
+        "{page}"
+    );
+    assert!(page.contains("<p>Limits</p>"), "{page}");
+
+    let empty = f.write("empty.json", "{}");
+    let out = render(&input, &f.path("no.html"), &[&"--data", &empty]);
+    assert_failure(&out);
+    assert!(
+        stderr(&out).contains("clauses.liability.text"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn data_gets_today_unless_it_has_its_own() {
     let f = Folder::new();
     let input = f.write("t.md", "Today is {{ today }}.\n");

@@ -61,7 +61,9 @@ impl Action {
             Action::CreateCrm => "create accounts, contacts, deals, activities",
             Action::ChangeCrm => "change or delete accounts, contacts, deals, activities",
             Action::FillBlank => "fill a blank field of the account or contacts of a deal",
-            Action::ReadCatalog => "read profile questions, products, price books, templates",
+            Action::ReadCatalog => {
+                "read profile questions, products, price books, templates, clauses"
+            }
             Action::WriteQuestions => "write profile questions",
             Action::WriteCatalog => "write products, price books",
             Action::WriteQuotes => "create, change and submit quotes",

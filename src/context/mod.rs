@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 use crate::auth::Actor;
 use crate::auth::users::User;
 use crate::crm;
-use crate::crm::accounts::Account;
-use crate::crm::contacts::Contact;
+use crate::crm::accounts::{Account, AccountInput};
+use crate::crm::contacts::{Contact, ContactInput};
 use crate::crm::deal_contacts::{self, DealRole};
-use crate::crm::deals::Deal;
+use crate::crm::deals::{Deal, DealInput};
 use crate::crm::profiling::{self, Subject as AnswerSubject};
 use crate::error::Error;
 use crate::settings;
@@ -180,6 +180,97 @@ pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Bui
         map.insert("contacts".into(), Value::Array(listed));
     }
     Ok(Built { value, sources })
+}
+
+/// Of context `paths` (`account.country`, `deal.answers.budget`,
+/// `contacts.0.email`), those that name nothing the context holds, each
+/// with why: what a rule written against the context is checked with.
+pub async fn unknown_paths(
+    store: &Store,
+    paths: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    let keys = QuestionKeys::read(store).await?;
+    Ok(paths
+        .iter()
+        .filter_map(|path| path_problem(path, &keys).map(|why| (path.clone(), why)))
+        .collect())
+}
+
+fn path_problem(path: &str, keys: &QuestionKeys) -> Option<String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let (root, rest) = match parts.as_slice() {
+        ["contacts", n, rest @ ..] if n.parse::<usize>().is_ok() => ("contact", rest),
+        [root, rest @ ..] => (*root, rest),
+        [] => return Some("is empty".to_owned()),
+    };
+    let (fields, answers): (Vec<String>, &[String]) = match root {
+        // Quotes are free-form below their root (lines, groups, totals).
+        "quote" => return None,
+        "today" | "locale" => {
+            return (!rest.is_empty()).then(|| format!("`{root}` has no fields"));
+        }
+        "rep" => (names(&["name", "title", "email", "phone"]), &[]),
+        "seller" => (
+            names(&["name", "address", "phone", "email", "website"]),
+            &[],
+        ),
+        "account" => (
+            input_fields(&AccountInput::default(), &["owner_id"]),
+            &keys.account,
+        ),
+        "deal" => (
+            input_fields(
+                &DealInput::default(),
+                &["account_id", "primary_contact_id", "owner_id"],
+            ),
+            &keys.deal,
+        ),
+        "contact" => {
+            let mut fields = input_fields(&ContactInput::default(), &["account_id", "owner_id"]);
+            fields.extend(names(&["name", "role"]));
+            (fields, &keys.contact)
+        }
+        other => {
+            return Some(format!(
+                "`{other}` is not in the context; rules read account, contact, contacts, deal, \
+                 quote, rep, seller and today"
+            ));
+        }
+    };
+    match rest {
+        [] => Some(format!(
+            "name a field of `{root}`, such as `{root}.{}`",
+            fields
+                .iter()
+                .find(|f| *f != "id")
+                .map_or("name", String::as_str)
+        )),
+        ["answers", key] => (!answers.contains(&(*key).to_owned()))
+            .then(|| format!("there is no active profiling question `{key}` for a {root}")),
+        [field] if fields.iter().any(|f| f == field) => None,
+        [field] => Some(format!(
+            "`{root}` has no field `{field}`; it has {}",
+            fields.join(", ")
+        )),
+        _ => Some(format!("`{path}` goes deeper than the fields of `{root}`")),
+    }
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// The fields an input type writes, less `hidden`: what the context shows
+/// of the record beside its answers.
+fn input_fields<T: Serialize>(input: &T, hidden: &[&str]) -> Vec<String> {
+    match serde_json::to_value(input) {
+        Ok(Value::Object(map)) => map
+            .keys()
+            .filter(|k| !hidden.contains(&k.as_str()))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 async fn user(store: &Store, id: Id) -> Result<User, Error> {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::{Built, Sources, Subject, build};
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
+use crate::clauses;
 use crate::crm::profiling::Subject as AnswerSubject;
 use crate::error::Error;
 use crate::store::{Id, JsonText, Sql, Store};
@@ -74,9 +75,18 @@ pub async fn missing(
     loaded: &Published,
 ) -> Result<Vec<Missing>, Error> {
     let engine = loaded.engine(true)?;
-    let paths = engine
+    let mut paths = engine
         .blank_fields(&loaded.template.key, &built.value)
         .map_err(|e| Error::invalid("template", e.to_string()))?;
+    // Which variant of a clause applies depends on the fields its rules
+    // read.
+    for path in
+        clauses::resolve::blank_rule_paths(store, &engine.clause_keys(), &built.value).await?
+    {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
     let mut missing = Vec::new();
     // Whether the caller may write each record, asked once per record.
     let mut editable = HashMap::new();

@@ -13,6 +13,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{self, Action, Grant};
 use crate::brand::assets::{self, UsedAsset};
 use crate::brand::themes::{self, ThemeVersion};
+use crate::clauses;
 use crate::context::readiness;
 use crate::context::{self, Subject};
 use crate::crm::activities::{Activity, ActivityKind};
@@ -24,6 +25,7 @@ use crate::quotes::{self, Quote};
 use crate::render::{self, Format};
 use crate::store::records::{self, Meta};
 use crate::store::{Id, JsonText, Sql, Store, Timestamp};
+use crate::templates::engine::CLAUSES_KEY;
 use crate::templates::store::{self as template_store, TemplateKind, engine_for};
 
 /// The theme a template gets when its front matter names none.
@@ -157,6 +159,10 @@ pub async fn generate(
             missing,
         });
     }
+    // After readiness: a blank field a rule reads is the rep's to fill.
+    let keys = loaded.engine(false)?.clause_keys();
+    let resolved = clauses::resolve::resolve(store, &keys, &built.value, request.draft).await?;
+    built.value[CLAUSES_KEY] = resolved.value;
     let made = make(
         store,
         &loaded.sources,
@@ -199,7 +205,7 @@ pub async fn generate(
         theme: made.theme.key.clone(),
         theme_version_id: made.theme.id,
         assets: JsonText(made.assets),
-        clause_versions: JsonText(Vec::new()),
+        clause_versions: JsonText(resolved.versions),
         program_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_by: actor.user_id,
     };
@@ -235,6 +241,15 @@ pub async fn generate(
         .bind(snapshot)
         .push(")");
     tx.execute(&sql).await?;
+    for version in &document.clause_versions.0 {
+        let mut sql =
+            Sql::new("INSERT INTO document_clauses (document_id, clause_version_id) VALUES (");
+        sql.bind(document.meta.id)
+            .push(", ")
+            .bind(*version)
+            .push(")");
+        tx.execute(&sql).await?;
+    }
     audit::record_change(&mut tx, actor, None, Some(&document), audit::Changes::new()).await?;
     if let Some(activity) = &activity {
         records::insert(&mut tx, activity).await?;

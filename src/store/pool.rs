@@ -55,6 +55,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "quotes",
         include_str!("../../migrations/sqlite/0008_quotes.sql"),
     ),
+    (
+        9,
+        "clauses",
+        include_str!("../../migrations/sqlite/0009_clauses.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -96,6 +101,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "quotes",
         include_str!("../../migrations/postgres/0008_quotes.sql"),
+    ),
+    (
+        9,
+        "clauses",
+        include_str!("../../migrations/postgres/0009_clauses.sql"),
     ),
 ];
 

@@ -9,7 +9,7 @@
 //! stops with an error when its output or time runs out.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -83,6 +83,8 @@ pub struct Engine {
     fronts: HashMap<String, BTreeMap<String, String>>,
     /// For readiness: what each marked print shows.
     marks: Option<readiness::Marks>,
+    /// The clauses each body prints (`clause(key="…")`), by body name.
+    clauses: HashMap<String, BTreeSet<String>>,
 }
 
 /// The state of the render running on this thread, for the functions and
@@ -92,6 +94,8 @@ struct Budget {
     range_items: usize,
     loop_steps: usize,
     locale: String,
+    /// The data's `clauses`: the text each clause prints, by key.
+    clauses: Value,
     /// The limit that stopped the render, if one did.
     tripped: Option<String>,
 }
@@ -154,10 +158,17 @@ impl Engine {
         tera.register_function(TICK, tick);
         tera.register_function("money", money);
         tera.register_function("date", date);
+        tera.register_function(
+            CLAUSE,
+            Clause {
+                blank_when_absent: false,
+            },
+        );
         Engine {
             tera,
             fronts: HashMap::new(),
             marks: None,
+            clauses: HashMap::new(),
         }
     }
 
@@ -172,7 +183,20 @@ impl Engine {
             .register_function(readiness::MARK, readiness::mark);
         engine.tera.register_function("money", blank_on_null(money));
         engine.tera.register_function("date", blank_on_null(date));
+        // Readiness asks about fields, not clauses: their text is not in
+        // its data.
+        engine.tera.register_function(
+            CLAUSE,
+            Clause {
+                blank_when_absent: true,
+            },
+        );
         engine
+    }
+
+    /// The keys of every clause the templates of this engine print.
+    pub fn clause_keys(&self) -> BTreeSet<String> {
+        self.clauses.values().flatten().cloned().collect()
     }
 
     /// The fields template `name` prints blank for `data`, as context
@@ -225,6 +249,7 @@ impl Engine {
                 self.tera.templates.insert(template.name.clone(), template);
             }
             self.fronts.insert(p.body_name.clone(), p.fields);
+            self.clauses.insert(p.body_name.clone(), p.clauses);
             bodies.push(p.body_name);
         }
         let linked = self
@@ -242,6 +267,7 @@ impl Engine {
             }
             for body in bodies {
                 self.fronts.remove(&body);
+                self.clauses.remove(&body);
             }
             return Err(e);
         }
@@ -286,6 +312,11 @@ impl Engine {
             return Err(runtime(format!("there is no template `{body_name}`")));
         };
         let _guard = BudgetGuard::start();
+        BUDGET.with(|b| {
+            if let Some(budget) = b.borrow_mut().as_mut() {
+                budget.clauses = data.get(CLAUSES_KEY).cloned().unwrap_or(Value::Null);
+            }
+        });
         let mut front = BTreeMap::new();
         // The locale first: the other fields and the body format with it.
         let mut keys: Vec<&String> = fields.keys().collect();
@@ -374,6 +405,8 @@ struct Prepared {
     /// Front matter keys and the names their templates are parsed under.
     fields: BTreeMap<String, String>,
     parsed: Vec<tera::Template>,
+    /// The clauses it prints.
+    clauses: BTreeSet<String>,
 }
 
 /// Checks `source` as template `name` and parses it, body and front matter
@@ -417,18 +450,21 @@ fn prepare(
     // the one parse. A syntax error is reported from the author's source,
     // so its position is theirs.
     let mut parsed = Vec::with_capacity(sources.len());
+    let mut clauses = BTreeSet::new();
     for (n, s) in &sources {
         let template = tera::Template::new(n, None, &instrument(s)).map_err(|e| {
             let original = tera::Template::new(n, None, s).err();
             syntax_error(n, original.as_ref().unwrap_or(&e))
         })?;
         check_ast(n, &template.ast)?;
+        clauses.extend(clause_calls(n, &template.ast)?);
         parsed.push(template);
     }
     Ok(Prepared {
         body_name,
         fields,
         parsed,
+        clauses,
     })
 }
 
@@ -436,6 +472,12 @@ fn prepare(
 /// column), front matter and the sandbox's limits; not what it includes.
 pub fn check(name: &str, source: &str) -> Result<(), TemplateError> {
     prepare(name, source, None).map(|_| ())
+}
+
+/// The clauses `source` (template `name`) prints itself, not through the
+/// templates it includes.
+pub fn clauses_of(name: &str, source: &str) -> Result<BTreeSet<String>, TemplateError> {
+    prepare(name, source, None).map(|p| p.clauses)
 }
 
 /// Sets up this thread's budget for one render and clears it after.
@@ -450,6 +492,7 @@ impl BudgetGuard {
                 loop_steps: 0,
                 tripped: None,
                 locale: DEFAULT_LOCALE.to_owned(),
+                clauses: Value::Null,
             })
         });
         BudgetGuard
@@ -887,6 +930,137 @@ fn date(args: &HashMap<String, Value>) -> tera::Result<Value> {
     format::date(day, &format, &locale)
         .map(Value::String)
         .map_err(|e| tera::Error::msg(format!("`date`: {e}")))
+}
+
+/// The function that prints a clause.
+const CLAUSE: &str = "clause";
+/// Where the data holds the clauses' texts: `clauses.KEY.text`. A document
+/// gets them from the clause library (approved versions only); `dealdraft
+/// render --data` from its JSON file.
+pub const CLAUSES_KEY: &str = "clauses";
+
+/// `clause(key="liability")`: the clause's text from the data, as
+/// Markdown. Legal wrote it, so it is not escaped.
+struct Clause {
+    blank_when_absent: bool,
+}
+
+impl tera::Function for Clause {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let Some(key) = string_arg(args, CLAUSE, "key")? else {
+            return Err(tera::Error::msg("`clause`: the key is missing"));
+        };
+        let text = with_budget(|budget| {
+            Ok(budget.clauses[key.as_str()]["text"]
+                .as_str()
+                .map(str::to_owned))
+        })?;
+        match text {
+            Some(text) => Ok(Value::String(text)),
+            None if self.blank_when_absent => Ok(Value::String(String::new())),
+            None => Err(tera::Error::msg(format!(
+                "`clause`: the data holds no text for `{key}` (`{CLAUSES_KEY}.{key}.text`)"
+            ))),
+        }
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// The clauses template `name` prints. Their keys must be written out
+/// (`clause(key="liability")`): publishing checks them, and a document
+/// records which it printed, before anything is rendered.
+fn clause_calls(name: &str, ast: &[Node]) -> Result<BTreeSet<String>, TemplateError> {
+    let mut keys = BTreeSet::new();
+    let mut problem = None;
+    visit(ast, &mut |node| {
+        for expr in expressions(node) {
+            calls_in(expr, &mut |call| {
+                if call.name != CLAUSE {
+                    return;
+                }
+                let literal = call
+                    .args
+                    .get("key")
+                    .filter(|e| e.filters.is_empty())
+                    .and_then(|e| match &e.val {
+                        tera::ast::ExprVal::String(key) => Some(key),
+                        _ => None,
+                    });
+                match literal {
+                    Some(key) => {
+                        keys.insert(key.clone());
+                    }
+                    None => {
+                        problem.get_or_insert_with(|| {
+                            "`clause` takes its key written out: clause(key=\"liability\")"
+                                .to_owned()
+                        });
+                    }
+                }
+            });
+        }
+    });
+    match problem {
+        Some(message) => Err(TemplateError::Runtime {
+            template: name.to_owned(),
+            message,
+        }),
+        None => Ok(keys),
+    }
+}
+
+/// The expressions a node evaluates itself (not those of its children).
+fn expressions(node: &Node) -> Vec<&tera::ast::Expr> {
+    match node {
+        Node::VariableBlock(_, expr) => vec![expr],
+        Node::Set(_, set) => vec![&set.value],
+        Node::Forloop(_, f, _) => vec![&f.container],
+        Node::If(i, _) => i.conditions.iter().map(|(_, e, _)| e).collect(),
+        Node::FilterSection(_, s, _) => s.filter.args.values().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `f` on every function call inside `expr`.
+fn calls_in(expr: &tera::ast::Expr, f: &mut impl FnMut(&tera::ast::FunctionCall)) {
+    use tera::ast::ExprVal;
+    for filter in &expr.filters {
+        for arg in filter.args.values() {
+            calls_in(arg, f);
+        }
+    }
+    match &expr.val {
+        ExprVal::FunctionCall(call) => {
+            f(call);
+            for arg in call.args.values() {
+                calls_in(arg, f);
+            }
+        }
+        ExprVal::Math(m) => {
+            calls_in(&m.lhs, f);
+            calls_in(&m.rhs, f);
+        }
+        ExprVal::Logic(l) => {
+            calls_in(&l.lhs, f);
+            calls_in(&l.rhs, f);
+        }
+        ExprVal::In(i) => {
+            calls_in(&i.lhs, f);
+            calls_in(&i.rhs, f);
+        }
+        ExprVal::Test(t) => t.args.iter().for_each(|e| calls_in(e, f)),
+        ExprVal::MacroCall(m) => m.args.values().for_each(|e| calls_in(e, f)),
+        ExprVal::Array(items) => items.iter().for_each(|e| calls_in(e, f)),
+        ExprVal::StringConcat(_)
+        | ExprVal::Ident(_)
+        | ExprVal::String(_)
+        | ExprVal::Int(_)
+        | ExprVal::Float(_)
+        | ExprVal::Bool(_) => {}
+    }
 }
 
 /// Reads Markdown that is not a template: only its front matter is taken

@@ -8,7 +8,7 @@
 //! `{% include "KEY.md" %}` / `{% extends "KEY.md" %}` resolve to their
 //! published versions in the store — never the file system.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -21,6 +21,7 @@ use super::tags;
 use crate::audit;
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
+use crate::clauses;
 use crate::crm::validate::{Check, LINE_MAX, TEXT_MAX};
 use crate::crm::{self, Resource};
 use crate::error::{Error, FieldErrors};
@@ -442,6 +443,91 @@ fn add_sources(
     Ok(engine)
 }
 
+/// A template that prints a clause.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ClauseUse {
+    pub key: String,
+    pub name: String,
+    pub kind: TemplateKind,
+    pub published_version: Option<i64>,
+    /// Its published version prints the clause, itself or through a
+    /// template it includes; documents made from it do.
+    pub published: bool,
+    /// Its unpublished draft prints it.
+    pub draft: bool,
+}
+
+/// The templates that print clause `clause`, by key.
+pub async fn using_clause(store: &Store, clause: &str) -> Result<Vec<ClauseUse>, Error> {
+    let published = all_published(store).await?;
+    let mut memo = HashMap::new();
+    let mut uses = Vec::new();
+    let templates: Vec<Template> = store
+        .fetch_all(&Sql::new("SELECT * FROM templates ORDER BY key"))
+        .await?;
+    for template in templates {
+        let mut prints = |source: &str| {
+            prints_clause(
+                &template.key,
+                source,
+                &published,
+                &mut memo,
+                &mut Vec::new(),
+            )
+            .contains(clause)
+        };
+        let in_published = published
+            .get(&template.key)
+            .is_some_and(|(_, source)| prints(source));
+        let in_draft = template.draft.as_deref().is_some_and(&mut prints);
+        if in_published || in_draft {
+            uses.push(ClauseUse {
+                key: template.key,
+                name: template.name,
+                kind: template.kind,
+                published_version: template.published_version,
+                published: in_published,
+                draft: in_draft,
+            });
+        }
+    }
+    Ok(uses)
+}
+
+/// The clauses `source` (of `key`) prints, itself and through the
+/// published templates it includes; `memo` keeps what each published one
+/// prints, `path` the includes being followed, against cycles.
+fn prints_clause(
+    key: &str,
+    source: &str,
+    published: &BTreeMap<String, (i64, String)>,
+    memo: &mut HashMap<String, BTreeSet<String>>,
+    path: &mut Vec<String>,
+) -> BTreeSet<String> {
+    let mut clauses = engine::clauses_of(key, source).unwrap_or_default();
+    path.push(key.to_owned());
+    for name in tags::references(source) {
+        let dependency = name.strip_suffix(engine::BODY_SUFFIX).unwrap_or(&name);
+        if path.iter().any(|p| p == dependency) {
+            continue;
+        }
+        let reached = match memo.get(dependency) {
+            Some(known) => known.clone(),
+            None => {
+                let Some((_, found)) = published.get(dependency) else {
+                    continue;
+                };
+                let reached = prints_clause(dependency, found, published, memo, path);
+                memo.insert(dependency.to_owned(), reached.clone());
+                reached
+            }
+        };
+        clauses.extend(reached);
+    }
+    path.pop();
+    clauses
+}
+
 /// Publishes template `key`'s draft as its next version.
 pub async fn publish(store: &Store, actor: &Actor, key: &str) -> Result<Template, Error> {
     policy::allow(actor, Action::WriteTemplates)?;
@@ -459,7 +545,20 @@ pub async fn publish(store: &Store, actor: &Actor, key: &str) -> Result<Template
         &all_published(store).await?,
         &mut sources,
     )?;
-    add_sources(Engine::new(), &sources).map_err(|e| Error::invalid("draft", e.to_string()))?;
+    let engine =
+        add_sources(Engine::new(), &sources).map_err(|e| Error::invalid("draft", e.to_string()))?;
+    // No customer may get language legal has not approved.
+    let unapproved = clauses::resolve::unapproved(store, &engine.clause_keys()).await?;
+    if !unapproved.is_empty() {
+        return Err(Error::invalid(
+            "draft",
+            format!(
+                "the template prints clauses legal has not approved: {}; \
+                 publish it once each has an approved version",
+                unapproved.join(", ")
+            ),
+        ));
+    }
 
     let mut tx = store.begin().await?;
     let mut template = current.clone();

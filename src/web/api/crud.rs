@@ -119,6 +119,7 @@ macro_rules! collection {
 use crate::brand::themes::{StoredTheme, ThemeFilter, ThemeInput};
 use crate::catalog::price_books::{PriceBook, PriceBookFilter, PriceBookInput};
 use crate::catalog::products::{Product, ProductFilter, ProductInput};
+use crate::clauses::{Clause, ClauseFilter, ClauseInput};
 use crate::crm::accounts::{Account, AccountFilter, AccountInput};
 use crate::crm::activities::{Activity, ActivityFilter, ActivityInput};
 use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
@@ -212,8 +213,19 @@ collection!(
     "/price-books/{id}"
 );
 
+collection!(
+    clauses,
+    Clause,
+    ClauseInput,
+    ClauseFilter,
+    "clauses",
+    "/clauses",
+    "/clauses/{id}"
+);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(clauses::routes())
         .merge(products::routes())
         .merge(price_books::routes())
         .merge(templates::routes())

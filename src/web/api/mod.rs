@@ -5,6 +5,7 @@ mod answers;
 mod assets;
 mod audit;
 mod catalog;
+mod clauses;
 mod contacts_extra;
 mod crud;
 mod deals_extra;
@@ -161,7 +162,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// `bad_request`, `not_found`, `method_not_allowed`, `conflict`,
     /// `payload_too_large`, `unsupported_media_type`, `validation_failed`,
-    /// `not_ready`, `unavailable`, `internal`.
+    /// `not_ready`, `clause_unavailable`, `send_failed`, `unavailable`,
+    /// `internal`.
     pub code: String,
     pub message: String,
     /// Problems by field name.
@@ -179,6 +181,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(assets::routes())
         .merge(audit::routes())
         .merge(catalog::routes())
+        .merge(clauses::routes())
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
         .merge(documents::routes())
