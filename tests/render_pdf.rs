@@ -1513,7 +1513,9 @@ proptest! {
         let d = markdown::read(&input, metadata()).document;
         match pdf(&d, &classic(), &Theme::builtin_assets(), true) {
             Ok(out) => prop_assert!(out.bytes.starts_with(b"%PDF-")),
-            Err(RenderError::MissingImage(name)) => prop_assert_eq!(name, "missing.png"),
+            // The generator's pieces can meet as `![](#)` or `![](<…>)`:
+            // whatever image the input names and the assets lack is missing.
+            Err(RenderError::MissingImage(_)) => {}
             Err(e) => prop_assert!(false, "{e}"),
         }
     }

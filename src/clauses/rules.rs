@@ -771,6 +771,16 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(source in "[a-z._ =!<>()\\[\\],'\"0-9-]{0,120}") {
+            if let Ok(rule) = Rule::parse(&source) {
+                let printed = rule.to_string();
+                proptest::prop_assert_eq!(Rule::parse(&printed).ok(), Some(rule));
+            }
+        }
+    }
+
     #[test]
     fn a_rule_prints_as_it_reads_back() {
         for source in [
