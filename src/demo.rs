@@ -350,7 +350,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
     }
     Ok(Seeded {
         summary: format!(
-            "Demo workspace seeded:\n{}\nSign in (POST /api/v1/session) as:\n{}",
+            "Demo workspace seeded:\n{}\nSign in to the web app (/login) as the rep to start, or as any of:\n{}",
             made.join("\n"),
             logins.join("\n")
         ),

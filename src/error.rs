@@ -138,7 +138,7 @@ impl Error {
         }
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),

@@ -557,7 +557,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %args.database.database_url, "serving");
-    println!("dealdraft is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
+    println!(
+        "dealdraft is serving on http://{addr} (the web app at /login, the API under /api/v1; Ctrl-C stops)"
+    );
     let options = dealdraft::web::Options {
         session_hours: args.session_hours,
         smtp_credentials: args.smtp.credentials(),

@@ -588,13 +588,16 @@ async fn unknown_routes_and_methods_answer_with_json_errors(app: &mut TestApp) {
     for path in [
         "/api/v1/nope",
         "/api/v1/accounts/extra/segments/here",
-        "/nope",
         "/api/v2/accounts",
     ] {
         let res = app.get(path).await;
         res.assert_error(404, "not_found", &[]);
         assert!(res.content_type().starts_with("application/json"), "{res}");
     }
+    // Outside the API the address is the web app's: a browser gets a page.
+    let res = app.get("/nope").await;
+    assert_eq!(res.status, 404);
+    assert!(res.content_type().starts_with("text/html"), "{res}");
     for (path, body) in [
         (format!("{ACCOUNTS}/{}", new_id()), None),
         (format!("{DEALS}/{}", new_id()), None),

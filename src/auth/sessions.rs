@@ -238,7 +238,8 @@ pub async fn change_password(
     Ok(())
 }
 
-fn new_token() -> String {
+/// 256 random bits as hex: what sessions and the web forms' first CSRF token use.
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     crate::digest::hex(&bytes)

@@ -91,11 +91,23 @@ impl GenerateRequest {
 /// Generates and keeps a document. A subject lacking fields the document
 /// prints is refused with those fields (`Error::NotReady`), unless a draft
 /// is asked for.
-pub async fn generate(
+/// Everything a document is made of, made but not kept.
+struct Rendering {
+    subject: Subject,
+    owner: Option<Id>,
+    built: context::Built,
+    loaded: template_store::Published,
+    quote: Option<Quote>,
+    clause_versions: Vec<Id>,
+    made: Made,
+}
+
+/// Checks `request` as [`generate`] does and renders the document.
+async fn render(
     store: &Store,
     actor: &Actor,
-    request: GenerateRequest,
-) -> Result<GeneratedDocument, Error> {
+    request: &GenerateRequest,
+) -> Result<Rendering, Error> {
     let scope = policy::require(actor, Action::GenerateDocuments)?;
     if scope.grant() == Grant::Previews && !request.draft {
         return Err(Error::Forbidden(format!(
@@ -136,7 +148,7 @@ pub async fn generate(
             ),
         ));
     }
-    let quote = quote_for(store, actor, &request, subject, template.kind).await?;
+    let quote = quote_for(store, actor, request, subject, template.kind).await?;
     if let Some(quote) = &quote {
         built.value["quote"] = context::quote_value(quote)?;
     }
@@ -174,6 +186,44 @@ pub async fn generate(
         },
     )
     .await?;
+    Ok(Rendering {
+        subject,
+        owner,
+        built,
+        loaded,
+        quote,
+        clause_versions: resolved.versions,
+        made,
+    })
+}
+
+/// The document `request` asks for, as HTML and as a draft (blanks marked,
+/// "DRAFT" across it), made but not kept: what the web app previews.
+pub async fn preview(
+    store: &Store,
+    actor: &Actor,
+    mut request: GenerateRequest,
+) -> Result<Vec<u8>, Error> {
+    request.draft = true;
+    request.format = DocumentFormat::Html;
+    Ok(render(store, actor, &request).await?.made.bytes)
+}
+
+pub async fn generate(
+    store: &Store,
+    actor: &Actor,
+    request: GenerateRequest,
+) -> Result<GeneratedDocument, Error> {
+    let Rendering {
+        subject,
+        owner,
+        built,
+        loaded,
+        quote,
+        clause_versions,
+        made,
+    } = render(store, actor, &request).await?;
+    let template = &loaded.template;
     let sources = &built.sources;
     let account_id = sources.account.as_ref().map(|a| a.meta.id);
     let document = GeneratedDocument {
@@ -205,7 +255,7 @@ pub async fn generate(
         theme: made.theme.key.clone(),
         theme_version_id: made.theme.id,
         assets: JsonText(made.assets),
-        clause_versions: JsonText(resolved.versions),
+        clause_versions: JsonText(clause_versions),
         program_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_by: actor.user_id,
     };

@@ -2,6 +2,7 @@
 
 mod api;
 pub mod extract;
+mod pages;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,8 +77,10 @@ pub fn router(store: Store, options: Options) -> Router {
         options,
         openapi: Arc::new(openapi),
     };
-    api.fallback(not_found)
+    api.merge(pages::routes())
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; the client still gets the API's error shape.
@@ -162,8 +165,39 @@ async fn openapi_json(State(state): State<AppState>) -> Json<Arc<utoipa::openapi
     Json(state.openapi.clone())
 }
 
-async fn not_found() -> Response {
-    Error::NotFound("no such route".to_owned()).into_response()
+/// The API answers in JSON; everything else is the web app's, and a
+/// browser gets a page.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        Error::NotFound("no such route".to_owned()).into_response()
+    } else {
+        pages::not_found()
+    }
+}
+
+/// Headers every answer carries: a content security policy that lets a
+/// page run and style itself only from this server (no inline script,
+/// nothing from elsewhere), and no sniffing, framing by others or
+/// referrers abroad. An answer that sets its own policy keeps it.
+async fn security_headers(mut response: Response) -> Response {
+    use axum::http::HeaderValue;
+    use axum::http::header;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 async fn method_not_allowed() -> Response {

@@ -12,7 +12,7 @@ mod deals_extra;
 mod documents;
 mod quotes;
 mod readiness;
-mod session;
+pub(super) mod session;
 mod settings;
 mod templates;
 mod themes;
@@ -99,7 +99,7 @@ pub(super) fn created<T>(path: &str, record: T) -> (StatusCode, HeaderMap, axum:
 /// A stored file that never changes: its bytes with their content type,
 /// an ETag of their SHA-256, a year's cache lifetime and, given a file
 /// name, an `attachment` disposition.
-pub(super) fn immutable_file(
+pub(in crate::web) fn immutable_file(
     content_type: &str,
     sha256: &str,
     file_name: Option<&str>,

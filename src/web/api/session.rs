@@ -19,7 +19,8 @@ use crate::web::extract::ApiJson;
 
 type Patch = serde_json::Map<String, serde_json::Value>;
 
-fn cookie(value: &str, max_age_secs: i64) -> HeaderMap {
+/// The session cookie set to `value` for `max_age_secs` (0 clears it).
+pub(crate) fn cookie(value: &str, max_age_secs: i64) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let text = format!("{COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}");
     if let Ok(v) = HeaderValue::from_str(&text) {

@@ -1,0 +1,156 @@
+//! The web app: pages rendered on the server over the same domain
+//! functions as the JSON API, made for a rep on a phone or a laptop. The
+//! rep's screen is the deal: its data, what the chosen document still
+//! needs (fillable right there) and one big button.
+//!
+//! Every form carries a CSRF token ([`csrf`]); every page is sent with a
+//! content security policy that allows only this server's own scripts and
+//! styles (see `super::security_headers`), so no script is ever built from
+//! data, and all data is escaped by the HTML templates.
+
+mod approvals;
+pub(super) mod csrf;
+mod deal;
+mod deals;
+mod quote;
+mod session;
+mod view;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::auth::Actor;
+use crate::auth::users::User;
+use crate::crm;
+use crate::error::Error;
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/deals") }))
+        .route("/login", get(session::form).post(session::sign_in))
+        .route("/logout", post(session::sign_out))
+        .route("/deals", get(deals::mine))
+        .route("/search", get(deals::search))
+        .route("/deals/{id}", get(deal::page))
+        .route("/deals/{id}/activities", post(deal::log_activity))
+        .route("/deals/{id}/answers", post(deal::save_answers))
+        .route("/deals/{id}/fill", post(deal::fill))
+        .route("/deals/{id}/preview", get(deal::preview))
+        .route("/deals/{id}/generate", post(deal::generate))
+        .route("/deals/{id}/quote", get(quote::builder))
+        .route("/documents/{id}/send", post(deal::send))
+        .route("/approvals", get(approvals::queue))
+        .route("/approvals/{id}", post(approvals::decide))
+        .route("/static/{file}", get(view::asset))
+}
+
+/// A page that could not be shown: a sign-in first, or an error shown as a
+/// page with its status.
+pub enum PageError {
+    SignIn { next: String },
+    Failed(Error),
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError::Failed(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn { next } => {
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Redirect::to(&format!("/login?{query}")).into_response()
+            }
+            PageError::Failed(e) => error_page(&e),
+        }
+    }
+}
+
+/// `e` as a page: what happened and where to go from here. Internal
+/// details stay in the log.
+pub fn error_page(e: &Error) -> Response {
+    let (status, _) = e.status_and_code();
+    let message = match e {
+        Error::Internal(_) | Error::Store(_) => {
+            tracing::error!(error = %e, "a page failed");
+            "Something went wrong on our side. Please try again.".to_owned()
+        }
+        Error::Validation(fields) => fields
+            .iter()
+            .map(|(field, problem)| format!("{field}: {problem}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    let title = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not for your role",
+        StatusCode::CONFLICT => "Not possible right now",
+        StatusCode::UNPROCESSABLE_ENTITY => "Please check the input",
+        _ => "Something went wrong",
+    };
+    let body = view::render(
+        "error.html",
+        &json!({"title": title, "status": status.as_u16(), "message": message}),
+    )
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the error page failed");
+        Html("<!doctype html><title>Error</title><p>This page could not be shown.</p>".to_owned())
+    });
+    (status, body).into_response()
+}
+
+/// The page for a path nothing serves.
+pub fn not_found() -> Response {
+    error_page(&Error::NotFound(
+        "There is no page at this address.".to_owned(),
+    ))
+}
+
+/// The signed-in user of a page, and the token its forms carry; without a
+/// session the browser is sent to sign in and brought back.
+pub struct Signed {
+    pub actor: Actor,
+    pub user: User,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let next = match OriginalUri::from_request_parts(parts, state).await {
+            Ok(OriginalUri(uri)) => uri
+                .path_and_query()
+                .map_or("/deals".to_owned(), |p| p.as_str().to_owned()),
+            Err(_) => "/deals".to_owned(),
+        };
+        let Ok(actor) = Actor::from_request_parts(parts, state).await else {
+            return Err(PageError::SignIn { next });
+        };
+        let user = crm::get::<User>(&state.store, actor.user_id).await?;
+        let csrf = csrf::token(&parts.headers).ok_or(PageError::SignIn { next })?;
+        Ok(Signed { actor, user, csrf })
+    }
+}
+
+impl Signed {
+    /// What every page's layout shows of the user.
+    fn layout(&self) -> serde_json::Value {
+        json!({
+            "name": self.user.name,
+            "role": self.actor.role.as_str(),
+            "approves": crate::auth::policy::require(&self.actor, crate::auth::policy::Action::ApproveQuotes).is_ok(),
+            "csrf": self.csrf,
+        })
+    }
+}

@@ -1,0 +1,481 @@
+//! The web app over HTTP on both databases, as a browser would talk to it
+//! but without one: signing in and out with the session cookie, CSRF on
+//! every form, the security headers, CRM text that stays text on every
+//! page, pages for other roles refused, helpful 404 and 403 pages, and the
+//! deal page's inline fill writing where the field lives.
+
+mod common;
+
+use common::{TestApp, both_backends, id_of};
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, Method, StatusCode, redirect};
+use serde_json::{Value, json};
+
+/// A browser's state: its cookies and the token its forms carry.
+struct Browser {
+    client: Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+    csrf: String,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    csp: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: Client::builder()
+                .redirect(redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            base: app.base_url.clone(),
+            cookies: Vec::new(),
+            csrf: String::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header());
+        if let Some(form) = form {
+            request = request.form(form);
+        }
+        let response = request.send().await.expect("an answer");
+        for set in response.headers().get_all(SET_COOKIE) {
+            let text = set.to_str().expect("ASCII");
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v: &reqwest::header::HeaderValue| v.to_str().expect("ASCII").to_owned())
+        };
+        let (status, location, csp) = (
+            response.status(),
+            header(LOCATION),
+            header(CONTENT_SECURITY_POLICY),
+        );
+        let body = response.text().await.expect("a body");
+        if let Some(token) = csrf_in(&body) {
+            self.csrf = token;
+        }
+        Page {
+            status,
+            location,
+            csp,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        self.get("/login").await;
+        let csrf = self.csrf.clone();
+        self.post(
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("next", "/deals"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+fn csrf_in(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(
+        body[at..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect(),
+    )
+}
+
+/// A rep who can sign in, with a deal on an account named `account`.
+async fn rep_with_deal(app: &TestApp, account: &str) -> (String, String, String) {
+    let (id, email, password) = app.new_user("rep").await;
+    let token = app.login(&email, &password).await.expect(200)["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let account = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/api/v1/accounts",
+            Some(&json!({"name": account, "country": "DE"})),
+        )
+        .await
+        .expect(201);
+    let contact = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/api/v1/contacts",
+            Some(
+                &json!({"first_name": "Ada", "last_name": "Lindqvist", "email": "ada@example.com",
+                         "account_id": id_of(&account)}),
+            ),
+        )
+        .await
+        .expect(201);
+    let deal = app
+        .request_as(
+            Some(&token),
+            Method::POST,
+            "/api/v1/deals",
+            Some(
+                &json!({"name": "Supply visibility", "account_id": id_of(&account),
+                         "primary_contact_id": id_of(&contact), "owner_id": id}),
+            ),
+        )
+        .await
+        .expect(201);
+    (email, password, id_of(&deal))
+}
+
+async fn signing_in_and_out_goes_through_the_session_cookie(app: &mut TestApp) {
+    let (email, password, _) = rep_with_deal(app, "Brightwater").await;
+    let mut browser = Browser::new(app);
+    // Signed out, a page sends the browser to sign in and back.
+    let page = browser.get("/deals?x=1").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/login?next=%2Fdeals%3Fx%3D1")
+    );
+    let wrong = browser.sign_in(&email, "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("role=\"alert\""), "{}", wrong.body);
+    let signed = browser.sign_in(&email, &password).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed.location.as_deref(), Some("/deals"));
+    let deals = browser.get("/deals").await;
+    assert_eq!(deals.status, StatusCode::OK);
+    assert!(deals.body.contains("Supply visibility"));
+    // Only local places to go after signing in.
+    browser.get("/login").await;
+    let csrf = browser.csrf.clone();
+    let away = browser
+        .post(
+            "/login",
+            &[
+                ("email", &email),
+                ("password", &password),
+                ("next", "//evil.example/x"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(away.location.as_deref(), Some("/deals"));
+    // A new session means a new token: the page gives it.
+    browser.get("/deals").await;
+    let csrf = browser.csrf.clone();
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    assert_eq!(browser.get("/deals").await.status, StatusCode::SEE_OTHER);
+}
+
+both_backends!(signing_in_and_out_goes_through_the_session_cookie);
+
+async fn every_form_needs_its_csrf_token(app: &mut TestApp) {
+    let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
+    let mut browser = Browser::new(app);
+    // Even signing in.
+    browser.get("/login").await;
+    let page = browser
+        .post("/login", &[("email", &email), ("password", &password)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    browser.sign_in(&email, &password).await;
+    let path = format!("/deals/{deal}/activities");
+    for token in [None, Some("0".repeat(64))] {
+        let mut form = vec![("kind", "call"), ("subject", "Forged call")];
+        if let Some(t) = &token {
+            form.push(("csrf", t));
+        }
+        let page = browser.post(&path, &form).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{token:?}");
+        assert!(
+            page.body.contains("did not come from dealdraft"),
+            "{}",
+            page.body
+        );
+    }
+    let listed = app
+        .fetch(&format!("/api/v1/activities?deal_id={deal}"))
+        .await;
+    assert_eq!(listed["items"], json!([]));
+    // With it, the call is logged.
+    browser.get(&format!("/deals/{deal}")).await;
+    let csrf = browser.csrf.clone();
+    let page = browser
+        .post(
+            &path,
+            &[("kind", "call"), ("subject", "Real call"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let listed = app
+        .fetch(&format!("/api/v1/activities?deal_id={deal}"))
+        .await;
+    assert_eq!(listed["items"][0]["subject"], "Real call");
+}
+
+both_backends!(every_form_needs_its_csrf_token);
+
+async fn crm_text_is_text_on_every_page(app: &mut TestApp) {
+    let hostile = "<script>alert(1)</script> & \"quotes\"";
+    let (email, password, deal) = rep_with_deal(app, hostile).await;
+    let mut browser = Browser::new(app);
+    browser.sign_in(&email, &password).await;
+    for path in [
+        "/deals".to_owned(),
+        format!("/deals/{deal}"),
+        format!("/search?q={}", "%3Cscript%3E"),
+        format!("/deals/{deal}/quote"),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        if !path.ends_with("/quote") {
+            assert!(
+                page.body
+                    .contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+                "{path}: {}",
+                page.body
+            );
+        }
+        assert!(!page.body.contains("<script>alert"), "{path}");
+        let csp = page.csp.expect("a content security policy");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        // No inline script at all: only this server's files.
+        assert!(!page.body.contains("<script>"), "{path}");
+    }
+}
+
+both_backends!(crm_text_is_text_on_every_page);
+
+async fn other_roles_pages_and_unknown_pages_are_helpful(app: &mut TestApp) {
+    let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
+    let mut browser = Browser::new(app);
+    browser.sign_in(&email, &password).await;
+    let page = browser.get("/approvals").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Not for your role"), "{}", page.body);
+    assert!(page.body.contains("href=\"/deals\""));
+    // Another rep's deal.
+    let (other_email, other_password, _) = rep_with_deal(app, "Elsewhere").await;
+    let mut other = Browser::new(app);
+    other.sign_in(&other_email, &other_password).await;
+    let csrf = other.csrf.clone();
+    let page = other
+        .post(
+            &format!("/deals/{deal}/activities"),
+            &[("kind", "note"), ("subject", "x"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    let page = browser.get("/no/such/page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
+    let page = browser.get(&format!("/deals/{}", common::new_id())).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    // The API keeps answering in JSON.
+    let api = app.get("/api/v1/nothing").await;
+    assert_eq!(api.status, 404);
+    assert_eq!(api.body["error"]["code"], "not_found");
+    // A manager reaches the approvals.
+    let (_, manager_email, manager_password) = app.new_user("manager").await;
+    let mut manager = Browser::new(app);
+    manager.sign_in(&manager_email, &manager_password).await;
+    assert_eq!(manager.get("/approvals").await.status, StatusCode::OK);
+}
+
+both_backends!(other_roles_pages_and_unknown_pages_are_helpful);
+
+async fn a_blank_field_is_filled_in_place(app: &mut TestApp) {
+    let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
+    app.create(
+        "/api/v1/templates",
+        json!({"key": "call-sheet", "kind": "proposal", "name": "Call sheet", "formats": ["pdf", "html"],
+               "draft": "# {{ contact.name }}\n\nPhone: {{ contact.phone }}\n"}),
+    )
+    .await;
+    let marketing = app.signed_in("marketing").await.1;
+    app.request_as(
+        Some(&marketing),
+        Method::POST,
+        "/api/v1/templates/call-sheet/publish",
+        Some(&json!({})),
+    )
+    .await
+    .expect(200);
+    let mut browser = Browser::new(app);
+    browser.sign_in(&email, &password).await;
+    let page = browser
+        .get(&format!("/deals/{deal}?template=call-sheet"))
+        .await;
+    assert!(page.body.contains("data-fill=\"phone\""), "{}", page.body);
+    let contact = app.fetch(&format!("/api/v1/deals/{deal}")).await["primary_contact_id"]
+        .as_str()
+        .expect("a contact")
+        .to_owned();
+    let csrf = browser.csrf.clone();
+    let saved = browser
+        .post(
+            &format!("/deals/{deal}/fill"),
+            &[
+                ("csrf", &csrf),
+                ("entity", "contact"),
+                ("id", &contact),
+                ("field", "phone"),
+                ("kind", "phone"),
+                ("value", "+49 30 1234"),
+                ("template", "call-sheet"),
+                ("format", "pdf"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.fetch(&format!("/api/v1/contacts/{contact}")).await["phone"],
+        "+49 30 1234"
+    );
+    let page = browser
+        .get(&format!("/deals/{deal}?template=call-sheet"))
+        .await;
+    assert!(page.body.contains("Ready: every field"), "{}", page.body);
+    // A bad value comes back on the deal page, naming the field.
+    let csrf = browser.csrf.clone();
+    let bad = browser
+        .post(
+            &format!("/deals/{deal}/fill"),
+            &[
+                ("csrf", &csrf),
+                ("entity", "contact"),
+                ("id", &contact),
+                ("field", "email"),
+                ("kind", "email"),
+                ("value", "not an address"),
+                ("template", "call-sheet"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"problem\""), "{}", bad.body);
+    assert!(bad.body.contains("email"), "{}", bad.body);
+    let _: Value = app.fetch(&format!("/api/v1/deals/{deal}")).await;
+}
+
+both_backends!(a_blank_field_is_filled_in_place);
+
+async fn the_deal_page_warns_of_credit_remembers_answers_and_previews(app: &mut TestApp) {
+    let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
+    app.create(
+        "/api/v1/profile-questions",
+        json!({"key": "pilot_wanted", "label": "Do they want a pilot first?", "kind": "bool",
+               "applies_to": "deal"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/profile-questions",
+        json!({"key": "regions", "label": "Regions", "kind": "multi", "options": ["EU", "US"],
+               "applies_to": "deal"}),
+    )
+    .await;
+    let record = app.fetch(&format!("/api/v1/deals/{deal}")).await;
+    let account = record["account_id"]
+        .as_str()
+        .expect("an account")
+        .to_owned();
+    let stored = app.fetch(&format!("/api/v1/accounts/{account}")).await;
+    app.patch_json(
+        &format!("/api/v1/accounts/{account}"),
+        &json!({"credit_status": "hold", "credit_note": "Unpaid invoices since June",
+                "version": stored["version"]}),
+    )
+    .await
+    .expect(200);
+    let mut browser = Browser::new(app);
+    browser.sign_in(&email, &password).await;
+    let page = browser.get(&format!("/deals/{deal}")).await;
+    assert!(
+        page.body.contains("class=\"credit credit-hold\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Unpaid invoices since June"));
+
+    let csrf = browser.csrf.clone();
+    let saved = browser
+        .post(
+            &format!("/deals/{deal}/answers"),
+            &[
+                ("csrf", &csrf),
+                ("answer.pilot_wanted", "true"),
+                ("answer.regions", "EU"),
+                ("answer.regions", "US"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let answers = app.fetch(&format!("/api/v1/deals/{deal}/answers")).await;
+    assert_eq!(answers["answers"]["pilot_wanted"]["value"], true);
+    assert_eq!(answers["answers"]["regions"]["value"], json!(["EU", "US"]));
+    let page = browser.get(&format!("/deals/{deal}")).await;
+    assert!(
+        page.body
+            .contains("<option value=\"true\" selected>Yes</option>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"US\" checked"), "{}", page.body);
+
+    // The preview is the document as HTML, blanks marked, kept nowhere,
+    // framed only by this site.
+    let preview = browser
+        .get(&format!("/deals/{deal}/preview?template=brochure"))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains("DRAFT"), "{}", preview.body);
+    let csp = preview.csp.expect("a policy");
+    assert!(
+        csp.contains("frame-ancestors 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(app.fetch("/api/v1/documents").await["items"], json!([]));
+}
+
+both_backends!(the_deal_page_warns_of_credit_remembers_answers_and_previews);
