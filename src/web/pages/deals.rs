@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 
 use super::{PageError, Signed, view};
 use crate::auth::{Actor, Role};
-use crate::crm::accounts::{Account, AccountFilter};
+use crate::crm::accounts::{self, Account, AccountFilter};
 use crate::crm::contacts::{Contact, ContactFilter};
 use crate::crm::deals::{Deal, DealFilter, Stage};
 use crate::crm::{self, ListParams, Resource};
 use crate::error::Error;
-use crate::store::Store;
+use crate::store::{Id, Store};
 use crate::templates::format;
 
 /// The stages a deal is open in, in pipeline order.
@@ -139,19 +139,17 @@ async fn account_names(
     actor: &Actor,
     deals: &[Value],
 ) -> Result<HashMap<String, String>, Error> {
-    let mut names = HashMap::new();
-    for deal in deals {
-        let Some(id) = deal["account_id"].as_str() else {
-            continue;
-        };
-        if names.contains_key(id) {
-            continue;
-        }
-        let Ok(parsed) = id.parse() else { continue };
-        let account = crm::get_checked::<Account>(store, actor, parsed).await?;
-        names.insert(id.to_owned(), account.name);
-    }
-    Ok(names)
+    let mut ids: Vec<Id> = deals
+        .iter()
+        .filter_map(|d| d["account_id"].as_str()?.parse().ok())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(accounts::names(store, actor, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect())
 }
 
 #[derive(Deserialize)]
