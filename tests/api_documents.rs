@@ -44,16 +44,7 @@ async fn filled_deal(app: &TestApp, account_name: &str) -> Deal {
         json!({"phone": "+49 30 555 0100", "title": "Account Executive", "version": me["version"]}),
     )
     .await;
-    let settings = app.fetch("/api/v1/settings").await;
-    app.patch_json(
-        "/api/v1/settings",
-        &json!({"company": {"name": "Northwind Systems", "phone": "+49 30 555 0000",
-                            "email": "sales@northwind.example", "website": "https://northwind.example",
-                            "address": "Hafenstr. 1, Hamburg"},
-                "version": settings["version"]}),
-    )
-    .await
-    .expect(200);
+    common::seller_company(app).await;
     if app
         .fetch("/api/v1/profile-questions?applies_to=account")
         .await["items"]

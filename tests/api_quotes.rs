@@ -27,27 +27,7 @@ struct Setup {
 /// consulting day.
 async fn setup(app: &TestApp) -> Setup {
     let (rep_id, rep) = app.signed_in("rep").await;
-    let platform = app
-        .create(
-            "/api/v1/products",
-            json!({"sku": "PLAT", "name": "Analytics platform", "unit": "seat"}),
-        )
-        .await;
-    let day = app
-        .create(
-            "/api/v1/products",
-            json!({"sku": "DAY", "name": "Consulting day", "unit": "day"}),
-        )
-        .await;
-    let book = app
-        .create(
-            "/api/v1/price-books",
-            json!({"name": "Europe", "currency": "EUR", "entries": [
-                {"product_id": id_of(&platform), "unit_price": "100.00",
-                 "tiers": [{"from_quantity": "50", "unit_price": "80.00"}]},
-                {"product_id": id_of(&day), "unit_price": "1200.00"}]}),
-        )
-        .await;
+    let catalog = common::eur_book(app).await;
     let account = app
         .request_as(
             Some(&rep),
@@ -70,9 +50,9 @@ async fn setup(app: &TestApp) -> Setup {
         rep,
         rep_id,
         deal: id_of(&deal),
-        book: id_of(&book),
-        platform: id_of(&platform),
-        day: id_of(&day),
+        book: catalog.book,
+        platform: catalog.platform,
+        day: catalog.day,
     }
 }
 

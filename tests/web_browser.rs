@@ -230,16 +230,7 @@ async fn ready_for_the_proposal(app: &TestApp, rep: &Rep) {
     )
     .await
     .expect(200);
-    let settings = app.fetch("/api/v1/settings").await;
-    app.patch_json(
-        "/api/v1/settings",
-        &json!({"company": {"name": "Northwind Systems", "phone": "+49 30 555 0000",
-                            "email": "sales@northwind.example", "website": "https://northwind.example",
-                            "address": "Hafenstr. 1, Hamburg"},
-                "version": settings["version"]}),
-    )
-    .await
-    .expect(200);
+    common::seller_company(app).await;
     app.create(
         "/api/v1/profile-questions",
         json!({"key": "compliance", "label": "Compliance requirements", "kind": "multi",
@@ -320,27 +311,7 @@ async fn the_quote_builder_totals_are_the_apis_and_an_over_threshold_quote_goes_
         return;
     };
     let rep = rep_with_deal(&app).await;
-    let platform = app
-        .create(
-            "/api/v1/products",
-            json!({"sku": "PLAT", "name": "Analytics platform", "unit": "seat"}),
-        )
-        .await;
-    let day = app
-        .create(
-            "/api/v1/products",
-            json!({"sku": "DAY", "name": "Consulting day", "unit": "day"}),
-        )
-        .await;
-    let book = app
-        .create(
-            "/api/v1/price-books",
-            json!({"name": "Europe", "currency": "EUR", "entries": [
-                {"product_id": id_of(&platform), "unit_price": "100.00",
-                 "tiers": [{"from_quantity": "50", "unit_price": "80.00"}]},
-                {"product_id": id_of(&day), "unit_price": "1200.00"}]}),
-        )
-        .await;
+    let catalog = common::eur_book(&app).await;
     let Some(mut browser) = Browser::start(1280, 900).await else {
         return;
     };
@@ -358,10 +329,10 @@ async fn the_quote_builder_totals_are_the_apis_and_an_over_threshold_quote_goes_
     browser.fill("#quantity-2", "3").await;
     browser.fill("#line-discount-2", "10").await;
     browser.fill("#discount", "5").await;
-    let body = json!({"deal_id": rep.deal, "price_book_id": id_of(&book), "currency": "EUR",
+    let body = json!({"deal_id": rep.deal, "price_book_id": catalog.book, "currency": "EUR",
         "lines": [
-            {"product_id": id_of(&platform), "quantity": "60", "discount_percent": "0", "tax_rate": "19"},
-            {"product_id": id_of(&day), "quantity": "3", "discount_percent": "10", "tax_rate": "19"}],
+            {"product_id": catalog.platform, "quantity": "60", "discount_percent": "0", "tax_rate": "19"},
+            {"product_id": catalog.day, "quantity": "3", "discount_percent": "10", "tax_rate": "19"}],
         "discount_percent": "5"});
     let figures = app
         .request_as(

@@ -4,12 +4,14 @@
 //! approved version that must no longer be used. Every step is in the
 //! audit log.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Clause;
 use super::diff::{self, VersionDiff};
 use super::versions::{ClauseStatus, ClauseVersion, get, save};
-use super::{Clause, by_key};
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::crm::validate::{Check, TEXT_MAX};
@@ -154,9 +156,20 @@ pub async fn queue(store: &Store) -> Result<Vec<ReviewItem>, Error> {
     sql.bind(ClauseStatus::InReview)
         .push(" ORDER BY submitted_at, id");
     let waiting = store.fetch_all::<ClauseVersion>(&sql).await?;
+    let mut clauses = HashMap::new();
+    if !waiting.is_empty() {
+        let mut sql = Sql::new("SELECT * FROM clauses WHERE id IN (");
+        sql.bind_list(waiting.iter().map(|v| v.clause_id)).push(")");
+        for clause in store.fetch_all::<Clause>(&sql).await? {
+            clauses.insert(clause.meta.id, clause);
+        }
+    }
     let mut items = Vec::with_capacity(waiting.len());
     for version in waiting {
-        let clause = by_key(store, &version.clause_id.to_string()).await?;
+        let clause = clauses
+            .get(&version.clause_id)
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("clause {} is missing", version.clause_id)))?;
         let base = diff::default_base(store, &version).await?;
         items.push(ReviewItem {
             clause,

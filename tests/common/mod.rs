@@ -948,3 +948,55 @@ impl TestApp {
         &self.database_url
     }
 }
+
+/// A EUR price book, made by the admin: a platform seat at 100.00 (80.00
+/// from 50 seats) and a consulting day at 1200.00; ids as strings.
+pub struct EurBook {
+    pub book: String,
+    pub platform: String,
+    pub day: String,
+}
+
+pub async fn eur_book(app: &TestApp) -> EurBook {
+    let platform = app
+        .create(
+            "/api/v1/products",
+            json!({"sku": "PLAT", "name": "Analytics platform", "unit": "seat"}),
+        )
+        .await;
+    let day = app
+        .create(
+            "/api/v1/products",
+            json!({"sku": "DAY", "name": "Consulting day", "unit": "day"}),
+        )
+        .await;
+    let book = app
+        .create(
+            "/api/v1/price-books",
+            json!({"name": "Europe", "currency": "EUR", "entries": [
+                {"product_id": id_of(&platform), "unit_price": "100.00",
+                 "tiers": [{"from_quantity": "50", "unit_price": "80.00"}]},
+                {"product_id": id_of(&day), "unit_price": "1200.00"}]}),
+        )
+        .await;
+    EurBook {
+        book: id_of(&book),
+        platform: id_of(&platform),
+        day: id_of(&day),
+    }
+}
+
+/// The seller's company profile, filled in by the admin: what documents
+/// print as `seller`.
+pub async fn seller_company(app: &TestApp) {
+    let settings = app.fetch("/api/v1/settings").await;
+    app.patch_json(
+        "/api/v1/settings",
+        &json!({"company": {"name": "Northwind Systems", "phone": "+49 30 555 0000",
+                            "email": "sales@northwind.example", "website": "https://northwind.example",
+                            "address": "Hafenstr. 1, Hamburg"},
+                "version": settings["version"]}),
+    )
+    .await
+    .expect(200);
+}
