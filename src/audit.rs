@@ -41,6 +41,8 @@ crate::text_enum! {
         Quote = "quote",
         Clause = "clause",
         ClauseVersion = "clause_version",
+        Segment = "segment",
+        Batch = "batch",
     }
 }
 

@@ -27,6 +27,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DEALDRAFT_SESSION_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(u32).range(1..=8760))]
     pub session_hours: u32,
+    /// How many batch documents this server makes at once (default: two
+    /// per core); 0 leaves batches to other instances.
+    #[arg(long, env = "DEALDRAFT_BATCH_JOBS", value_parser = clap::value_parser!(u16).range(0..=256))]
+    pub batch_jobs: Option<u16>,
     #[command(flatten)]
     pub smtp: SmtpArgs,
 }

@@ -16,6 +16,7 @@ use crate::documents::DocumentFormat;
 use crate::documents::generate::GenerateRequest;
 use crate::error::Error;
 use crate::quotes;
+use crate::segments::Segment;
 use crate::store::Store;
 use crate::store::{Count, Sql};
 use crate::templates::store::{self as template_store, Template};
@@ -287,6 +288,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
             parse(json!({
                 "first_name": contact.0, "last_name": contact.1, "title": contact.2,
                 "email": contact.3, "phone": contact.4, "account_id": account.meta.id,
+                "owner_id": rep_id,
             }))?,
         )
         .await?;
@@ -348,6 +350,21 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
             sample = Some(request);
         }
     }
+    let segment: Segment = crm::create(
+        store,
+        marketing,
+        parse(json!({
+            "key": "operations-contacts", "name": "Operations contacts in manufacturing and logistics",
+            "subject": "contact",
+            "rule": "account.industry in [\"Manufacturing\", \"Logistics\"]",
+        }))?,
+    )
+    .await?;
+    made.push(format!(
+        "  segment `{}`: brochures for all of them with `dealdraft batch start --segment {} \
+         --template brochure --format pdf --zip brochures.zip`",
+        segment.key, segment.key
+    ));
     Ok(Seeded {
         summary: format!(
             "Demo workspace seeded:\n{}\nSign in to the web app (/login) as the rep to start, or as any of:\n{}",

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batches;
 pub mod brand;
 pub mod catalog;
 pub mod clauses;
@@ -22,6 +23,7 @@ pub mod mail;
 pub mod pipeline;
 pub mod quotes;
 pub mod render;
+pub mod segments;
 pub mod settings;
 pub mod store;
 pub mod templates;

@@ -18,6 +18,9 @@ use dealdraft::pipeline::Job;
 use dealdraft::render::Format;
 use dealdraft::store::{Id, Store};
 
+#[path = "cli/batch.rs"]
+mod batch_cli;
+
 // glibc's allocator spends much of a busy server's time in locks and
 // consolidation; mimalloc's per-thread heaps avoid both.
 #[global_allocator]
@@ -57,6 +60,12 @@ enum Command {
     /// E-mail a generated document to the contact it was made for, through
     /// the mail server in the settings; exits 1 when the server refuses.
     Send(SendArgs),
+    /// Segments: saved filters over contacts, accounts or deals.
+    #[command(subcommand)]
+    Segment(batch_cli::SegmentCommand),
+    /// Batches: one document per record of a segment.
+    #[command(subcommand)]
+    Batch(batch_cli::BatchCommand),
 }
 
 #[derive(clap::Args)]
@@ -238,6 +247,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Readiness(args) => readiness(args).await,
         Command::Generate(args) => generate(args).await,
         Command::Send(args) => send(args).await,
+        Command::Segment(command) => batch_cli::segment(command).await,
+        Command::Batch(command) => batch_cli::batch(command).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let seeded = dealdraft::demo::seed(&store).await?;
@@ -364,18 +375,8 @@ fn print_missing(missing: &[dealdraft::context::readiness::Missing]) {
 }
 
 async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
-    use dealdraft::documents::{self, DocumentFormat, generate::GenerateRequest};
-    let format: DocumentFormat = args
-        .format
-        .trim()
-        .to_ascii_lowercase()
-        .parse()
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "unknown --format `{}`; the formats are: pdf, docx, html, eml",
-                args.format
-            )
-        })?;
+    use dealdraft::documents::{self, generate::GenerateRequest};
+    let format = document_format(&args.format)?;
     let request = GenerateRequest::new(args.template, args.subject.subject()?, format, args.draft);
     let store = open(&args.database).await?;
     let result = async {
@@ -408,6 +409,13 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+/// A `--format` of a generated document.
+fn document_format(text: &str) -> anyhow::Result<dealdraft::documents::DocumentFormat> {
+    text.trim().to_ascii_lowercase().parse().map_err(|_| {
+        anyhow::anyhow!("unknown --format `{text}`; the formats are: pdf, docx, html, eml")
+    })
 }
 
 fn render(args: RenderArgs) -> anyhow::Result<()> {
@@ -560,9 +568,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "dealdraft is serving on http://{addr} (the web app at /login, the API under /api/v1; Ctrl-C stops)"
     );
+    let defaults = dealdraft::web::Options::default();
     let options = dealdraft::web::Options {
         session_hours: args.session_hours,
         smtp_credentials: args.smtp.credentials(),
+        batch_jobs: args
+            .batch_jobs
+            .map_or(defaults.batch_jobs, |jobs| jobs.into()),
     };
     dealdraft::web::serve_with(listener, store, options, shutdown_signal()).await?;
     tracing::info!("stopped");

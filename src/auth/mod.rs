@@ -31,19 +31,18 @@ pub struct Actor {
     /// The SHA-256 of the session token the request came with; `None` for
     /// command-line actions.
     pub session: Option<String>,
-    /// The `x-request-id` of the request, recorded in the audit log.
+    /// The `x-request-id` of the request, recorded in the audit log; for
+    /// a batch, the batch's id.
     pub request_id: Option<String>,
+    /// Whether a batch acts: it works in the name of whoever started it,
+    /// in the background.
+    pub batch: bool,
 }
 
 impl Actor {
     /// The built-in actor of command-line actions.
     pub fn system() -> Self {
-        Actor {
-            user_id: SYSTEM_USER_ID,
-            role: Role::Admin,
-            session: None,
-            request_id: None,
-        }
+        Actor::cli(SYSTEM_USER_ID, Role::Admin)
     }
 
     /// A command-line action taken in `user`'s name.
@@ -53,11 +52,25 @@ impl Actor {
             role,
             session: None,
             request_id: None,
+            batch: false,
+        }
+    }
+
+    /// Batch `batch_id` at work for `user`, who started it.
+    pub fn batch(user_id: Id, role: Role, batch_id: Id) -> Self {
+        Actor {
+            request_id: Some(batch_id.to_string()),
+            batch: true,
+            ..Actor::cli(user_id, role)
         }
     }
 
     /// Where the action came from, as the audit log records it.
     pub fn via(&self) -> &'static str {
-        if self.session.is_some() { "api" } else { "cli" }
+        match (self.batch, &self.session) {
+            (true, _) => "batch",
+            (false, Some(_)) => "api",
+            (false, None) => "cli",
+        }
     }
 }

@@ -25,6 +25,7 @@ pub enum Action {
     WriteTemplates,
     DraftClauses,
     ApproveClauses,
+    WriteSegments,
     GenerateDocuments,
     ReadDocuments,
     ReadForecast,
@@ -34,7 +35,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of the README's table.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadCrm,
         Action::CreateCrm,
         Action::ChangeCrm,
@@ -47,6 +48,7 @@ impl Action {
         Action::WriteTemplates,
         Action::DraftClauses,
         Action::ApproveClauses,
+        Action::WriteSegments,
         Action::GenerateDocuments,
         Action::ReadDocuments,
         Action::ReadForecast,
@@ -71,7 +73,8 @@ impl Action {
             Action::WriteTemplates => "write and publish templates, content blocks, themes, assets",
             Action::DraftClauses => "draft and submit clauses",
             Action::ApproveClauses => "approve, reject or retire a clause version",
-            Action::GenerateDocuments => "generate and send documents",
+            Action::WriteSegments => "write segments",
+            Action::GenerateDocuments => "generate and send documents, one or a batch",
             Action::ReadDocuments => "read documents",
             Action::ReadForecast => "read the forecast",
             Action::ReadAudit => "read the audit log",
@@ -124,6 +127,7 @@ pub fn grant(role: Role, action: Action) -> Grant {
         (WriteTemplates, Marketing | Admin) => Yes,
         (DraftClauses, Marketing | Legal) => Yes,
         (ApproveClauses, Legal) => Yes,
+        (WriteSegments, Manager | Marketing | Admin) => Yes,
         (GenerateDocuments, Rep) => Own,
         (GenerateDocuments, Manager | Admin) => Yes,
         (GenerateDocuments, Marketing) => Previews,
@@ -220,6 +224,7 @@ mod tests {
             role,
             session: None,
             request_id: None,
+            batch: false,
         }
     }
 

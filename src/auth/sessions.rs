@@ -160,6 +160,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Actor, Error> {
                 role: s.role,
                 session: Some(hash.clone()),
                 request_id: None,
+                batch: false,
             };
             let mut cache = cache();
             if cache.len() >= CACHE_MAX {

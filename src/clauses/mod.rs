@@ -1,13 +1,12 @@
 //! The clause library: contract language by a stable key, which templates
 //! print with `clause(key="…")`. Legal approves every version before any
 //! customer sees it ([`workflow`]); a clause may have variants, each chosen
-//! by a rule on the document context ([`rules`]); a document prints the
+//! by a rule on the document context ([`crate::context::rules`]); a document prints the
 //! latest approved version of the variant that applies ([`resolve`]) and
 //! records it, so legal can ask where a version went ([`usage`]).
 
 pub mod diff;
 pub mod resolve;
-pub mod rules;
 pub mod usage;
 pub mod versions;
 pub mod workflow;
@@ -21,7 +20,7 @@ use crate::crm::validate::{Check, LINE_MAX, TEXT_MAX};
 use crate::crm::{self, Resource};
 use crate::error::{Error, FieldErrors};
 use crate::store::records::{Dependent, Filter, Filters, Meta, Record};
-use crate::store::{Id, Sql, Store, Tx, Value};
+use crate::store::{Id, Store, Tx, Value};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Clause {
@@ -150,13 +149,5 @@ impl Resource for Clause {
 
 /// The clause `key` (or with that id).
 pub async fn by_key(store: &Store, key: &str) -> Result<Clause, Error> {
-    let mut sql = Sql::new("SELECT * FROM clauses WHERE ");
-    match key.parse::<Id>() {
-        Ok(id) => sql.push("id = ").bind(id),
-        Err(_) => sql.push("key = ").bind(key),
-    };
-    store
-        .fetch_optional::<Clause>(&sql)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("there is no clause `{key}`")))
+    crate::crm::by_key(store, key).await
 }

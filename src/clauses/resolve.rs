@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value as Json, json};
 
 use super::Clause;
-use super::rules::{self, Rule};
 use super::versions::{ClauseStatus, ClauseVersion, DEFAULT_VARIANT};
+use crate::context::rules::{self, Rule};
 use crate::error::Error;
 use crate::store::{Id, Sql, Store};
 

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::rules::Rule;
 use super::{Clause, by_key};
 use crate::audit;
 use crate::auth::Actor;
@@ -230,11 +229,7 @@ async fn checked_rule(
             ),
         )),
         (false, Some(text)) => {
-            let rule = Rule::parse(&text).map_err(|e| Error::invalid("rule", e.to_string()))?;
-            let unknown = context::unknown_paths(store, &rule.paths()).await?;
-            if let Some((path, why)) = unknown.first() {
-                return Err(Error::invalid("rule", format!("`{path}`: {why}")));
-            }
+            context::checked_rule(&text, &context::QuestionKeys::read(store).await?)?;
             Ok(Some(text))
         }
     }

@@ -4,6 +4,10 @@
 //! a template can test any of them.
 
 pub mod readiness;
+pub mod rules;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -19,7 +23,7 @@ use crate::crm::profiling::{self, Subject as AnswerSubject};
 use crate::error::Error;
 use crate::settings;
 use crate::store::records;
-use crate::store::{Id, Store};
+use crate::store::{Id, Sql, Store, Tx};
 
 /// What a document is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,111 +93,155 @@ pub fn quote_value(quote: &crate::quotes::Quote) -> Result<Value, Error> {
 
 /// The context for `subject`, as `actor` may see it.
 pub async fn build(store: &Store, actor: &Actor, subject: Subject) -> Result<Built, Error> {
-    let mut sources = Sources::default();
-    let mut roles = Vec::new();
-    match subject {
-        Subject::Deal(id) => {
-            let deal = crm::get_checked::<Deal>(store, actor, id).await?;
-            sources.account = Some(crm::get::<Account>(store, deal.account_id).await?);
-            if let Some(primary) = deal.primary_contact_id {
-                sources.contact = Some(crm::get::<Contact>(store, primary).await?);
-            }
-            roles = deal_contacts::list(store, actor, id).await?;
-            sources.rep = Some(user(store, deal.owner_id).await?);
-            sources.deal = Some(deal);
-        }
-        Subject::Contact(id) => {
-            let contact = crm::get_checked::<Contact>(store, actor, id).await?;
-            if let Some(account) = contact.account_id {
-                sources.account = Some(crm::get::<Account>(store, account).await?);
-            }
-            sources.rep = Some(user(store, contact.owner_id).await?);
-            sources.contact = Some(contact);
-        }
-        Subject::Account(id) => {
-            let account = crm::get_checked::<Account>(store, actor, id).await?;
-            sources.rep = Some(user(store, account.owner_id).await?);
-            sources.account = Some(account);
-        }
-    }
-    let company = settings::get(store).await?.document.company;
-    let keys = QuestionKeys::read(store).await?;
-    let mut value = json!({
-        "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
-        "locale": "en",
-        "seller": {
-            "name": company.name,
-            "address": company.address,
-            "phone": company.phone,
-            "email": company.email,
-            "website": company.website,
-        },
-        "rep": sources.rep.as_ref().map(|u| json!({
-            "name": u.name, "title": u.title, "email": u.email, "phone": u.phone,
-        })),
-        "quote": null,
-    });
-    let deal = match &sources.deal {
-        Some(deal) => {
-            let mut v = fields(deal)?;
-            for hidden in [
-                "account_id",
-                "primary_contact_id",
-                "owner_id",
-                "probability_is_default",
-            ] {
-                v.remove(hidden);
-            }
-            v.insert(
-                "answers".into(),
-                answers(store, &keys.deal, deal.meta.id).await?,
-            );
-            Value::Object(v)
-        }
-        None => Value::Null,
-    };
-    let account = match &sources.account {
-        Some(account) => {
-            let mut v = fields(account)?;
-            v.remove("owner_id");
-            v.insert(
-                "answers".into(),
-                answers(store, &keys.account, account.meta.id).await?,
-            );
-            Value::Object(v)
-        }
-        None => Value::Null,
-    };
-    let contact = match &sources.contact {
-        Some(contact) => contact_value(store, &keys, contact, None).await?,
-        None => Value::Null,
-    };
-    let mut listed = Vec::new();
-    for dc in roles {
-        listed.push(contact_value(store, &keys, &dc.contact, Some(dc.role)).await?);
-        sources.contacts.push(dc.contact);
-    }
-    if let Value::Object(map) = &mut value {
-        map.insert("deal".into(), deal);
-        map.insert("account".into(), account);
-        map.insert("contact".into(), contact);
-        map.insert("contacts".into(), Value::Array(listed));
-    }
-    Ok(Built { value, sources })
+    Builder::new(store)
+        .await?
+        .build(store, actor, subject)
+        .await
 }
 
-/// Of context `paths` (`account.country`, `deal.answers.budget`,
-/// `contacts.0.email`), those that name nothing the context holds, each
-/// with why: what a rule written against the context is checked with.
-pub async fn unknown_paths(
-    store: &Store,
-    paths: &[String],
-) -> Result<Vec<(String, String)>, Error> {
-    let keys = QuestionKeys::read(store).await?;
-    Ok(paths
-        .iter()
-        .filter_map(|path| path_problem(path, &keys).map(|why| (path.clone(), why)))
-        .collect())
+/// What every context shares, read once: the seller, the active profiling
+/// questions and the reps met so far. A batch builds hundreds of contexts
+/// with one.
+pub struct Builder {
+    company: settings::Company,
+    keys: QuestionKeys,
+    reps: Mutex<HashMap<Id, User>>,
+}
+
+impl Builder {
+    pub async fn new(store: &Store) -> Result<Builder, Error> {
+        Ok(Builder {
+            company: settings::get(store).await?.document.company,
+            keys: QuestionKeys::read(store).await?,
+            reps: Mutex::default(),
+        })
+    }
+
+    /// The context for `subject`, as `actor` may see it.
+    pub async fn build(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        subject: Subject,
+    ) -> Result<Built, Error> {
+        let mut sources = Sources::default();
+        let mut roles = Vec::new();
+        match subject {
+            Subject::Deal(id) => {
+                let deal = crm::get_checked::<Deal>(store, actor, id).await?;
+                sources.account = Some(crm::get::<Account>(store, deal.account_id).await?);
+                if let Some(primary) = deal.primary_contact_id {
+                    sources.contact = Some(crm::get::<Contact>(store, primary).await?);
+                }
+                roles = deal_contacts::list(store, actor, id).await?;
+                sources.rep = Some(self.rep(store, deal.owner_id).await?);
+                sources.deal = Some(deal);
+            }
+            Subject::Contact(id) => {
+                let contact = crm::get_checked::<Contact>(store, actor, id).await?;
+                if let Some(account) = contact.account_id {
+                    sources.account = Some(crm::get::<Account>(store, account).await?);
+                }
+                sources.rep = Some(self.rep(store, contact.owner_id).await?);
+                sources.contact = Some(contact);
+            }
+            Subject::Account(id) => {
+                let account = crm::get_checked::<Account>(store, actor, id).await?;
+                sources.rep = Some(self.rep(store, account.owner_id).await?);
+                sources.account = Some(account);
+            }
+        }
+        let company = &self.company;
+        let keys = &self.keys;
+        let mut value = json!({
+            "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+            "locale": "en",
+            "seller": {
+                "name": company.name,
+                "address": company.address,
+                "phone": company.phone,
+                "email": company.email,
+                "website": company.website,
+            },
+            "rep": sources.rep.as_ref().map(|u| json!({
+                "name": u.name, "title": u.title, "email": u.email, "phone": u.phone,
+            })),
+            "quote": null,
+        });
+        let deal = match &sources.deal {
+            Some(deal) => {
+                let mut v = fields(deal)?;
+                for hidden in [
+                    "account_id",
+                    "primary_contact_id",
+                    "owner_id",
+                    "probability_is_default",
+                ] {
+                    v.remove(hidden);
+                }
+                v.insert(
+                    "answers".into(),
+                    answers(store, &keys.deal, deal.meta.id).await?,
+                );
+                Value::Object(v)
+            }
+            None => Value::Null,
+        };
+        let account = match &sources.account {
+            Some(account) => {
+                let mut v = fields(account)?;
+                v.remove("owner_id");
+                v.insert(
+                    "answers".into(),
+                    answers(store, &keys.account, account.meta.id).await?,
+                );
+                Value::Object(v)
+            }
+            None => Value::Null,
+        };
+        let contact = match &sources.contact {
+            Some(contact) => contact_value(store, keys, contact, None).await?,
+            None => Value::Null,
+        };
+        let mut listed = Vec::new();
+        for dc in roles {
+            listed.push(contact_value(store, keys, &dc.contact, Some(dc.role)).await?);
+            sources.contacts.push(dc.contact);
+        }
+        if let Value::Object(map) = &mut value {
+            map.insert("deal".into(), deal);
+            map.insert("account".into(), account);
+            map.insert("contact".into(), contact);
+            map.insert("contacts".into(), Value::Array(listed));
+        }
+        Ok(Built { value, sources })
+    }
+
+    /// User `id`, read once per builder.
+    async fn rep(&self, store: &Store, id: Id) -> Result<User, Error> {
+        if let Some(user) = self.reps.lock().ok().and_then(|r| r.get(&id).cloned()) {
+            return Ok(user);
+        }
+        let user = records::get::<User>(store, id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id))?;
+        if let Ok(mut reps) = self.reps.lock() {
+            reps.insert(id, user.clone());
+        }
+        Ok(user)
+    }
+}
+
+/// `text` as a rule (see [`rules`]) that reads only what the context
+/// holds; a problem is reported on the field `rule`.
+pub fn checked_rule(text: &str, keys: &QuestionKeys) -> Result<rules::Rule, Error> {
+    let rule = rules::Rule::parse(text).map_err(|e| Error::invalid("rule", e.to_string()))?;
+    for path in rule.paths() {
+        if let Some(why) = path_problem(&path, keys) {
+            return Err(Error::invalid("rule", format!("`{path}`: {why}")));
+        }
+    }
+    Ok(rule)
 }
 
 fn path_problem(path: &str, keys: &QuestionKeys) -> Option<String> {
@@ -273,12 +321,6 @@ fn input_fields<T: Serialize>(input: &T, hidden: &[&str]) -> Vec<String> {
     }
 }
 
-async fn user(store: &Store, id: Id) -> Result<User, Error> {
-    records::get::<User>(store, id)
-        .await?
-        .ok_or_else(|| Error::not_found("user", id))
-}
-
 /// A record's fields as the API shows them, without its bookkeeping.
 fn fields<T: Serialize>(record: &T) -> Result<Map<String, Value>, Error> {
     let Value::Object(mut map) =
@@ -324,20 +366,50 @@ async fn contact_value(
     Ok(Value::Object(v))
 }
 
-/// The keys of the active profiling questions of each kind of record.
-struct QuestionKeys {
+/// The keys of the active profiling questions of each kind of record:
+/// what `*.answers` holds.
+pub struct QuestionKeys {
     account: Vec<String>,
     contact: Vec<String>,
     deal: Vec<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    key: String,
+    applies_to: AnswerSubject,
+}
+
 impl QuestionKeys {
-    async fn read(store: &Store) -> Result<QuestionKeys, Error> {
-        Ok(QuestionKeys {
-            account: profiling::active_keys(store, AnswerSubject::Account).await?,
-            contact: profiling::active_keys(store, AnswerSubject::Contact).await?,
-            deal: profiling::active_keys(store, AnswerSubject::Deal).await?,
-        })
+    fn query() -> Sql {
+        let mut sql = Sql::new("SELECT key, applies_to FROM profile_questions WHERE active = ");
+        sql.bind(true).push(" ORDER BY position, id");
+        sql
+    }
+
+    pub async fn read(store: &Store) -> Result<QuestionKeys, Error> {
+        Ok(Self::from_rows(store.fetch_all(&Self::query()).await?))
+    }
+
+    /// As [`QuestionKeys::read`], inside a write.
+    pub async fn read_in(tx: &mut Tx) -> Result<QuestionKeys, Error> {
+        Ok(Self::from_rows(tx.fetch_all(&Self::query()).await?))
+    }
+
+    fn from_rows(rows: Vec<KeyRow>) -> QuestionKeys {
+        let mut keys = QuestionKeys {
+            account: Vec::new(),
+            contact: Vec::new(),
+            deal: Vec::new(),
+        };
+        for row in rows {
+            match row.applies_to {
+                AnswerSubject::Account => keys.account.push(row.key),
+                AnswerSubject::Contact => keys.contact.push(row.key),
+                AnswerSubject::Deal => keys.deal.push(row.key),
+            }
+        }
+        keys
     }
 }
 

@@ -94,6 +94,20 @@ pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
         .ok_or_else(|| Error::not_found(R::ENTITY, id))
 }
 
+/// The record whose `key` is `key`, or whose id it is: how collections
+/// with a stable key (templates, clauses, segments) are named.
+pub async fn by_key<R: Record>(store: &Store, key: &str) -> Result<R, Error> {
+    let mut sql = crate::store::Sql::new(format!("SELECT * FROM {} WHERE ", R::TABLE));
+    match key.parse::<Id>() {
+        Ok(id) => sql.push("id = ").bind(id),
+        Err(_) => sql.push("key = ").bind(key),
+    };
+    store
+        .fetch_optional::<R>(&sql)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no {} `{key}`", R::ENTITY)))
+}
+
 /// The record, if `actor` may read it.
 pub async fn get_checked<R: Resource>(store: &Store, actor: &Actor, id: Id) -> Result<R, Error> {
     policy::allow(actor, R::READ)?;

@@ -336,21 +336,6 @@ pub(crate) async fn stored_answers(store: &Store, id: Id) -> Result<Answers, Err
     })
 }
 
-/// The keys of the active questions asked about `subject` records.
-pub async fn active_keys(store: &Store, subject: Subject) -> Result<Vec<String>, Error> {
-    #[derive(sqlx::FromRow)]
-    struct KeyRow {
-        key: String,
-    }
-    let mut sql = Sql::new("SELECT key FROM profile_questions WHERE active = ");
-    sql.bind(true)
-        .push(" AND applies_to = ")
-        .bind(subject)
-        .push(" ORDER BY position, id");
-    let rows: Vec<KeyRow> = store.fetch_all(&sql).await?;
-    Ok(rows.into_iter().map(|r| r.key).collect())
-}
-
 /// Merges `changes` into the record's answers: a key not named is kept,
 /// `null` clears. All or nothing: one invalid value and nothing is written.
 pub async fn put_answers(

@@ -24,7 +24,7 @@ use crate::pipeline;
 use crate::quotes::{self, Quote};
 use crate::render::{self, Format};
 use crate::store::records::{self, Meta};
-use crate::store::{Id, JsonText, Sql, Store, Timestamp};
+use crate::store::{Id, JsonText, Sql, Store, Timestamp, Tx};
 use crate::templates::engine::CLAUSES_KEY;
 use crate::templates::store::{self as template_store, TemplateKind, engine_for};
 
@@ -88,207 +88,240 @@ impl GenerateRequest {
     }
 }
 
-/// Generates and keeps a document. A subject lacking fields the document
-/// prints is refused with those fields (`Error::NotReady`), unless a draft
-/// is asked for.
 /// Everything a document is made of, made but not kept.
 struct Rendering {
     subject: Subject,
     owner: Option<Id>,
     built: context::Built,
-    loaded: template_store::Published,
     quote: Option<Quote>,
     clause_versions: Vec<Id>,
     made: Made,
 }
 
-/// Checks `request` as [`generate`] does and renders the document.
-async fn render(
-    store: &Store,
-    actor: &Actor,
-    request: &GenerateRequest,
-) -> Result<Rendering, Error> {
-    let scope = policy::require(actor, Action::GenerateDocuments)?;
-    if scope.grant() == Grant::Previews && !request.draft {
-        return Err(Error::Forbidden(format!(
-            "your role ({}) may preview documents but not generate one for a customer: \
-             ask for a draft (`draft: true`)",
-            actor.role.as_str()
-        )));
-    }
-    let subject = request.subject()?;
-    let mut built = context::build(store, actor, subject).await?;
-    let owner = built.sources.owner_of(subject);
-    scope.check_owner(actor, owner)?;
-    let loaded = template_store::load_sources(store, &request.template).await?;
-    let template = &loaded.template;
-    if matches!(template.kind, TemplateKind::Block | TemplateKind::Layout) {
-        return Err(Error::invalid(
-            "template",
-            format!(
-                "`{}` is a {}, used by other templates; generate from a document template",
-                template.key,
-                template.kind.as_str()
-            ),
-        ));
-    }
-    if !template
-        .formats
-        .0
-        .iter()
-        .any(|f| f == request.format.as_str())
-    {
-        return Err(Error::invalid(
-            "format",
-            format!(
-                "the template `{}` is written for {}, not {}",
-                template.key,
-                template.formats.0.join(", "),
-                request.format.as_str()
-            ),
-        ));
-    }
-    let quote = quote_for(store, actor, request, subject, template.kind).await?;
-    if let Some(quote) = &quote {
-        built.value["quote"] = context::quote_value(quote)?;
-    }
-    let missing = match request.draft {
-        true => Vec::new(),
-        false => readiness::missing(store, actor, &built, &loaded).await?,
-    };
-    if !missing.is_empty() {
-        let labels: Vec<&str> = missing.iter().map(|m| m.label.as_str()).collect();
-        return Err(Error::NotReady {
-            message: format!(
-                "the document would print {} blank: {}; fill them in first",
-                if missing.len() == 1 {
-                    "one field".to_owned()
-                } else {
-                    format!("{} fields", missing.len())
-                },
-                labels.join(", ")
-            ),
-            missing,
-        });
-    }
-    // After readiness: a blank field a rule reads is the rep's to fill.
-    let keys = loaded.engine(false)?.clause_keys();
-    let resolved = clauses::resolve::resolve(store, &keys, &built.value, request.draft).await?;
-    built.value[CLAUSES_KEY] = resolved.value;
-    let made = make(
-        store,
-        &loaded.sources,
-        &template.key,
-        &built.value,
-        request.format,
-        Recorded::New {
-            draft: request.draft,
-        },
-    )
-    .await?;
-    Ok(Rendering {
-        subject,
-        owner,
-        built,
-        loaded,
-        quote,
-        clause_versions: resolved.versions,
-        made,
-    })
+/// A document made and ready to keep: its record, bytes, the context it
+/// was made from, and the activity that tells the subject's timeline.
+pub struct Prepared {
+    pub document: GeneratedDocument,
+    bytes: Vec<u8>,
+    snapshot: String,
+    activity: Option<Activity>,
 }
 
-/// The document `request` asks for, as HTML and as a draft (blanks marked,
-/// "DRAFT" across it), made but not kept: what the web app previews.
-pub async fn preview(
-    store: &Store,
-    actor: &Actor,
-    mut request: GenerateRequest,
-) -> Result<Vec<u8>, Error> {
-    request.draft = true;
-    request.format = DocumentFormat::Html;
-    Ok(render(store, actor, &request).await?.made.bytes)
+/// A published template checked for generating one format, as one user:
+/// made once for a document, or once for a whole batch of them.
+pub struct Generator {
+    loaded: template_store::Published,
+    format: DocumentFormat,
+    draft: bool,
+    scope: policy::Scope,
+    contexts: context::Builder,
 }
 
-pub async fn generate(
-    store: &Store,
-    actor: &Actor,
-    request: GenerateRequest,
-) -> Result<GeneratedDocument, Error> {
-    let Rendering {
-        subject,
-        owner,
-        built,
-        loaded,
-        quote,
-        clause_versions,
-        made,
-    } = render(store, actor, &request).await?;
-    let template = &loaded.template;
-    let sources = &built.sources;
-    let account_id = sources.account.as_ref().map(|a| a.meta.id);
-    let document = GeneratedDocument {
-        meta: Meta::new(None),
-        template: template.key.clone(),
-        template_version: template.published_version.unwrap_or_default(),
-        sources: JsonText(loaded.versions.clone()),
-        deal_id: sources.deal.as_ref().map(|d| d.meta.id),
-        contact_id: match subject {
-            Subject::Deal(_) => None,
-            _ => sources.contact.as_ref().map(|c| c.meta.id),
-        },
-        account_id,
-        owner_id: owner.unwrap_or(actor.user_id),
-        quote_id: quote.as_ref().map(|q| q.meta.id),
-        quote_revision: quote.as_ref().map(|q| q.revision),
-        format: request.format,
-        draft: request.draft,
-        file_name: file_name(
-            &template.name,
+impl Generator {
+    /// Refuses what `actor` may not generate, and a template that is not a
+    /// document template for `format`.
+    pub async fn new(
+        store: &Store,
+        actor: &Actor,
+        loaded: template_store::Published,
+        format: DocumentFormat,
+        draft: bool,
+    ) -> Result<Generator, Error> {
+        let scope = policy::require(actor, Action::GenerateDocuments)?;
+        if scope.grant() == Grant::Previews && !draft {
+            return Err(Error::Forbidden(format!(
+                "your role ({}) may preview documents but not generate one for a customer: \
+                 ask for a draft (`draft: true`)",
+                actor.role.as_str()
+            )));
+        }
+        let template = &loaded.template;
+        if matches!(template.kind, TemplateKind::Block | TemplateKind::Layout) {
+            return Err(Error::invalid(
+                "template",
+                format!(
+                    "`{}` is a {}, used by other templates; generate from a document template",
+                    template.key,
+                    template.kind.as_str()
+                ),
+            ));
+        }
+        if !template.formats.0.iter().any(|f| f == format.as_str()) {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "the template `{}` is written for {}, not {}",
+                    template.key,
+                    template.formats.0.join(", "),
+                    format.as_str()
+                ),
+            ));
+        }
+        Ok(Generator {
+            loaded,
+            format,
+            draft,
+            scope,
+            contexts: context::Builder::new(store).await?,
+        })
+    }
+
+    /// The template's versions the documents are made from.
+    pub fn template(&self) -> &template_store::Published {
+        &self.loaded
+    }
+
+    /// Checks and renders the document for `subject`: a subject lacking
+    /// fields the document prints is refused with those fields
+    /// (`Error::NotReady`), unless this makes drafts.
+    async fn render(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        subject: Subject,
+        quote_id: Option<Id>,
+    ) -> Result<Rendering, Error> {
+        let mut built = self.contexts.build(store, actor, subject).await?;
+        let owner = built.sources.owner_of(subject);
+        self.scope.check_owner(actor, owner)?;
+        let loaded = &self.loaded;
+        let template = &loaded.template;
+        let quote = quote_for(store, actor, quote_id, self.draft, subject, template.kind).await?;
+        if let Some(quote) = &quote {
+            built.value["quote"] = context::quote_value(quote)?;
+        }
+        let missing = match self.draft {
+            true => Vec::new(),
+            false => readiness::missing(store, actor, &built, loaded).await?,
+        };
+        if !missing.is_empty() {
+            let labels: Vec<&str> = missing.iter().map(|m| m.label.as_str()).collect();
+            return Err(Error::NotReady {
+                message: format!(
+                    "the document would print {} blank: {}; fill them in first",
+                    if missing.len() == 1 {
+                        "one field".to_owned()
+                    } else {
+                        format!("{} fields", missing.len())
+                    },
+                    labels.join(", ")
+                ),
+                missing,
+            });
+        }
+        // After readiness: a blank field a rule reads is the rep's to fill.
+        let keys = loaded.engine(false)?.clause_keys();
+        let resolved = clauses::resolve::resolve(store, &keys, &built.value, self.draft).await?;
+        built.value[CLAUSES_KEY] = resolved.value;
+        let made = make(
+            store,
+            &loaded.sources,
+            &template.key,
             &built.value,
+            self.format,
+            Recorded::New { draft: self.draft },
+        )
+        .await?;
+        Ok(Rendering {
             subject,
-            request.format,
-            request.draft,
-        ),
-        content_type: request.format.content_type().to_owned(),
-        size_bytes: made.bytes.len() as i64,
-        sha256: sha256_hex(&made.bytes),
-        theme: made.theme.key.clone(),
-        theme_version_id: made.theme.id,
-        assets: JsonText(made.assets),
-        clause_versions: JsonText(clause_versions),
-        program_version: env!("CARGO_PKG_VERSION").to_owned(),
-        generated_by: actor.user_id,
-    };
-    let snapshot =
-        serde_json::to_string(&built.value).map_err(|e| Error::Internal(e.to_string()))?;
-    // A draft is a preview, not something that happened with the customer.
-    let activity = (!request.draft).then(|| Activity {
-        meta: Meta::new(None),
-        kind: ActivityKind::Note,
-        subject: format!(
-            "Generated {} ({})",
-            template.name,
-            request.format.as_str().to_uppercase()
-        ),
-        body: Some(format!(
-            "{}, {} bytes, SHA-256 {}",
-            document.file_name, document.size_bytes, document.sha256
-        )),
-        occurred_at: Timestamp::now(),
-        account_id,
-        contact_id: document.contact_id,
-        deal_id: document.deal_id,
-        owner_id: actor.user_id,
-    });
+            owner,
+            built,
+            quote,
+            clause_versions: resolved.versions,
+            made,
+        })
+    }
 
-    let mut tx = store.begin().await?;
-    records::insert(&mut tx, &document).await?;
+    /// Makes the document for `subject` (printing quote `quote_id`, if
+    /// given), ready to [`keep`].
+    pub async fn prepare(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        subject: Subject,
+        quote_id: Option<Id>,
+    ) -> Result<Prepared, Error> {
+        let Rendering {
+            subject,
+            owner,
+            built,
+            quote,
+            clause_versions,
+            made,
+        } = self.render(store, actor, subject, quote_id).await?;
+        let loaded = &self.loaded;
+        let template = &loaded.template;
+        let sources = &built.sources;
+        let account_id = sources.account.as_ref().map(|a| a.meta.id);
+        let (format, draft) = (self.format, self.draft);
+        let document = GeneratedDocument {
+            meta: Meta::new(None),
+            template: template.key.clone(),
+            template_version: template.published_version.unwrap_or_default(),
+            sources: JsonText(loaded.versions.clone()),
+            deal_id: sources.deal.as_ref().map(|d| d.meta.id),
+            contact_id: match subject {
+                Subject::Deal(_) => None,
+                _ => sources.contact.as_ref().map(|c| c.meta.id),
+            },
+            account_id,
+            owner_id: owner.unwrap_or(actor.user_id),
+            quote_id: quote.as_ref().map(|q| q.meta.id),
+            quote_revision: quote.as_ref().map(|q| q.revision),
+            format,
+            draft,
+            file_name: file_name(&template.name, &built.value, subject, format, draft),
+            content_type: format.content_type().to_owned(),
+            size_bytes: made.bytes.len() as i64,
+            sha256: sha256_hex(&made.bytes),
+            theme: made.theme.key.clone(),
+            theme_version_id: made.theme.id,
+            assets: JsonText(made.assets),
+            clause_versions: JsonText(clause_versions),
+            program_version: env!("CARGO_PKG_VERSION").to_owned(),
+            generated_by: actor.user_id,
+        };
+        let snapshot =
+            serde_json::to_string(&built.value).map_err(|e| Error::Internal(e.to_string()))?;
+        // A draft is a preview, not something that happened with the customer.
+        let activity = (!draft).then(|| Activity {
+            meta: Meta::new(None),
+            kind: ActivityKind::Note,
+            subject: format!(
+                "Generated {} ({})",
+                template.name,
+                format.as_str().to_uppercase()
+            ),
+            body: Some(format!(
+                "{}, {} bytes, SHA-256 {}",
+                document.file_name, document.size_bytes, document.sha256
+            )),
+            occurred_at: Timestamp::now(),
+            account_id,
+            contact_id: document.contact_id,
+            deal_id: document.deal_id,
+            owner_id: actor.user_id,
+        });
+        Ok(Prepared {
+            document,
+            bytes: made.bytes,
+            snapshot,
+            activity,
+        })
+    }
+}
+
+/// Stores a prepared document inside the write `tx`: its record, bytes,
+/// context, clause versions, activity and their audit entries.
+pub async fn keep(tx: &mut Tx, actor: &Actor, prepared: &Prepared) -> Result<(), Error> {
+    let document = &prepared.document;
+    records::insert(tx, document).await?;
     let mut sql = Sql::new("INSERT INTO document_contents (document_id, bytes, context) VALUES (");
     sql.bind(document.meta.id)
         .push(", ")
-        .bind(made.bytes)
+        .bind(prepared.bytes.clone())
         .push(", ")
-        .bind(snapshot)
+        .bind(prepared.snapshot.as_str())
         .push(")");
     tx.execute(&sql).await?;
     for version in &document.clause_versions.0 {
@@ -300,26 +333,76 @@ pub async fn generate(
             .push(")");
         tx.execute(&sql).await?;
     }
-    audit::record_change(&mut tx, actor, None, Some(&document), audit::Changes::new()).await?;
-    if let Some(activity) = &activity {
-        records::insert(&mut tx, activity).await?;
-        audit::record_change(&mut tx, actor, None, Some(activity), audit::Changes::new()).await?;
+    audit::record_change(tx, actor, None, Some(document), audit::Changes::new()).await?;
+    if let Some(activity) = &prepared.activity {
+        records::insert(tx, activity).await?;
+        audit::record_change(tx, actor, None, Some(activity), audit::Changes::new()).await?;
     }
-    tx.commit().await?;
-    Ok(document)
+    Ok(())
 }
 
-/// The quote `request` names, checked: of the subject deal, and, for a
+/// The checks and the generator for `request`.
+async fn generator_for(
+    store: &Store,
+    actor: &Actor,
+    request: &GenerateRequest,
+) -> Result<(Subject, Generator), Error> {
+    // A role that may not generate at all hears so before anything else;
+    // the generator checks the grant against each subject.
+    let _ = policy::require(actor, Action::GenerateDocuments)?;
+    let subject = request.subject()?;
+    let loaded = template_store::load_sources(store, &request.template).await?;
+    let generator = Generator::new(store, actor, loaded, request.format, request.draft).await?;
+    Ok((subject, generator))
+}
+
+/// The document `request` asks for, as HTML and as a draft (blanks marked,
+/// "DRAFT" across it), made but not kept: what the web app previews.
+pub async fn preview(
+    store: &Store,
+    actor: &Actor,
+    mut request: GenerateRequest,
+) -> Result<Vec<u8>, Error> {
+    request.draft = true;
+    request.format = DocumentFormat::Html;
+    let (subject, generator) = generator_for(store, actor, &request).await?;
+    Ok(generator
+        .render(store, actor, subject, request.quote_id)
+        .await?
+        .made
+        .bytes)
+}
+
+/// Generates and keeps a document. A subject lacking fields the document
+/// prints is refused with those fields (`Error::NotReady`), unless a draft
+/// is asked for.
+pub async fn generate(
+    store: &Store,
+    actor: &Actor,
+    request: GenerateRequest,
+) -> Result<GeneratedDocument, Error> {
+    let (subject, generator) = generator_for(store, actor, &request).await?;
+    let prepared = generator
+        .prepare(store, actor, subject, request.quote_id)
+        .await?;
+    let mut tx = store.begin().await?;
+    keep(&mut tx, actor, &prepared).await?;
+    tx.commit().await?;
+    Ok(prepared.document)
+}
+
+/// The quote `quote_id`, checked: of the subject deal, and, for a
 /// customer document, one that may reach the customer. A quote template
 /// needs one.
 async fn quote_for(
     store: &Store,
     actor: &Actor,
-    request: &GenerateRequest,
+    quote_id: Option<Id>,
+    draft: bool,
     subject: Subject,
     kind: TemplateKind,
 ) -> Result<Option<Quote>, Error> {
-    let Some(id) = request.quote_id else {
+    let Some(id) = quote_id else {
         if kind == TemplateKind::Quote {
             return Err(Error::invalid(
                 "quote_id",
@@ -341,7 +424,7 @@ async fn quote_for(
             ),
         ));
     }
-    if !request.draft {
+    if !draft {
         quote
             .customer_ready(chrono::Utc::now().date_naive())
             .map_err(|why| {

@@ -60,6 +60,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "clauses",
         include_str!("../../migrations/sqlite/0009_clauses.sql"),
     ),
+    (
+        10,
+        "batches",
+        include_str!("../../migrations/sqlite/0010_batches.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -106,6 +111,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "clauses",
         include_str!("../../migrations/postgres/0009_clauses.sql"),
+    ),
+    (
+        10,
+        "batches",
+        include_str!("../../migrations/postgres/0010_batches.sql"),
     ),
 ];
 

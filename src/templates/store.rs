@@ -234,15 +234,7 @@ pub struct TemplateVersion {
 
 /// The template with key (or id) `key`.
 pub async fn by_key(store: &Store, key: &str) -> Result<Template, Error> {
-    let mut sql = Sql::new("SELECT * FROM templates WHERE ");
-    match key.parse::<Id>() {
-        Ok(id) => sql.push("id = ").bind(id),
-        Err(_) => sql.push("key = ").bind(key),
-    };
-    store
-        .fetch_optional::<Template>(&sql)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("there is no template `{key}`")))
+    crate::crm::by_key(store, key).await
 }
 
 /// The published versions of template `key`, newest first.

@@ -6,12 +6,15 @@ mod pages;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -30,6 +33,9 @@ pub struct Options {
     pub session_hours: u32,
     /// What the mail server is signed in to with, if it asks.
     pub smtp_credentials: Option<crate::mail::Credentials>,
+    /// How many batch documents this server makes at once; 0 leaves
+    /// batches to other instances.
+    pub batch_jobs: usize,
 }
 
 impl Default for Options {
@@ -37,6 +43,7 @@ impl Default for Options {
         Options {
             session_hours: 12,
             smtp_credentials: None,
+            batch_jobs: crate::batches::work::Options::new().jobs,
         }
     }
 }
@@ -46,6 +53,8 @@ impl Default for Options {
 pub struct AppState {
     pub store: Store,
     pub options: Options,
+    /// Wakes this server's batch worker when a batch starts.
+    pub batches: Arc<Notify>,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -63,10 +72,19 @@ impl FromRef<AppState> for Store {
 ))]
 struct ApiDoc;
 
+/// How long a stopping server waits for its batch worker to keep the
+/// documents in hand.
+const BATCH_STOP_WAIT: Duration = Duration::from_secs(10);
+
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, health check and OpenAPI description.
 pub fn router(store: Store, options: Options) -> Router {
+    router_waking(store, options, Arc::default())
+}
+
+/// The application, waking `batches` when a batch starts.
+fn router_waking(store: Store, options: Options, batches: Arc<Notify>) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(openapi_json))
@@ -75,6 +93,7 @@ pub fn router(store: Store, options: Options) -> Router {
     let state = AppState {
         store,
         options,
+        batches,
         openapi: Arc::new(openapi),
     };
     api.merge(pages::routes())
@@ -117,9 +136,22 @@ pub async fn serve_with(
     options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(store.clone(), options);
+    let wake = Arc::new(Notify::new());
+    let jobs = options.batch_jobs;
+    let app = router_waking(store.clone(), options, wake.clone());
     // Before the first request, so no one reads a stale status at start.
     expire_quotes(&store).await;
+    // Batches interrupted by a stop are taken up again at start.
+    let stop_batches = Arc::new(AtomicBool::new(false));
+    let batch_worker = (jobs > 0).then(|| {
+        let options = crate::batches::work::Options {
+            worker: crate::store::Id::new(),
+            jobs,
+        };
+        let run =
+            crate::batches::work::run(store.clone(), options, wake.clone(), stop_batches.clone());
+        tokio::spawn(run)
+    });
     let sweeper = tokio::spawn({
         let store = store.clone();
         async move {
@@ -133,6 +165,13 @@ pub async fn serve_with(
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    // The documents in hand are finished and kept; the rest waits for the
+    // next start, or for another instance.
+    stop_batches.store(true, Ordering::Relaxed);
+    wake.notify_one();
+    if let Some(worker) = batch_worker {
+        let _ = tokio::time::timeout(BATCH_STOP_WAIT, worker).await;
+    }
     store.close().await;
     result
 }

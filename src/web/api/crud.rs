@@ -125,6 +125,7 @@ use crate::crm::activities::{Activity, ActivityFilter, ActivityInput};
 use crate::crm::contacts::{Contact, ContactFilter, ContactInput};
 use crate::crm::deals::{Deal, DealFilter, DealInput};
 use crate::crm::profiling::{Question, QuestionFilter, QuestionInput};
+use crate::segments::{Segment, SegmentFilter, SegmentInput};
 use crate::templates::store::{Template, TemplateFilter, TemplateInput};
 
 collection!(
@@ -223,9 +224,20 @@ collection!(
     "/clauses/{id}"
 );
 
+collection!(
+    segments,
+    Segment,
+    SegmentInput,
+    SegmentFilter,
+    "batches",
+    "/segments",
+    "/segments/{id}"
+);
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(clauses::routes())
+        .merge(segments::routes())
         .merge(products::routes())
         .merge(price_books::routes())
         .merge(templates::routes())

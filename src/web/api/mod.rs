@@ -4,6 +4,7 @@
 mod answers;
 mod assets;
 mod audit;
+mod batches;
 mod catalog;
 mod clauses;
 mod contacts_extra;
@@ -122,7 +123,7 @@ pub(in crate::web) fn immutable_file(
 }
 
 /// `attachment` with the name as ASCII (for old clients) and as UTF-8.
-fn content_disposition(file_name: &str) -> String {
+pub(super) fn content_disposition(file_name: &str) -> String {
     let ascii: String = file_name
         .chars()
         .map(|c| {
@@ -180,6 +181,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(answers::routes())
         .merge(assets::routes())
         .merge(audit::routes())
+        .merge(batches::routes())
         .merge(catalog::routes())
         .merge(clauses::routes())
         .merge(contacts_extra::routes())

@@ -1,5 +1,6 @@
-//! The rule language that chooses a clause variant: a small boolean
-//! expression over the document context, checked when legal saves it.
+//! The rule language: a small boolean expression over the document
+//! context. It chooses a clause variant and selects a segment's records,
+//! and is checked when it is saved.
 //!
 //! ```text
 //! rule    = or
