@@ -13,6 +13,7 @@ use zip::{CompressionMethod, ZipWriter};
 
 use super::{ItemFilter, ItemStatus, get, items};
 use crate::auth::Actor;
+use crate::crm::ListParams;
 use crate::documents::{self, DocumentFormat};
 use crate::error::Error;
 use crate::store::{Id, Store};
@@ -78,12 +79,12 @@ pub async fn write(
     ])
     .map_err(csv_error)?;
     let mut taken = HashSet::new();
-    let mut filter = ItemFilter {
+    let mut params = ListParams {
         limit: Some(200),
-        ..ItemFilter::default()
+        ..ListParams::default()
     };
     loop {
-        let page = items(store, actor, id, &filter).await?;
+        let page = items(store, actor, id, &params, &ItemFilter::default()).await?;
         for item in &page.items {
             let mut file = String::new();
             if let (ItemStatus::Done, Some(document_id)) = (item.status, item.document_id) {
@@ -116,7 +117,7 @@ pub async fn write(
             .map_err(csv_error)?;
         }
         match page.next_cursor {
-            Some(cursor) => filter.cursor = Some(cursor),
+            Some(cursor) => params.cursor = Some(cursor),
             None => break,
         }
     }

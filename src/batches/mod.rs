@@ -341,10 +341,6 @@ pub struct Item {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ItemFilter {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub status: Option<ItemStatus>,
 }
 
@@ -355,25 +351,23 @@ pub struct ItemPage {
     pub next_cursor: Option<String>,
 }
 
-/// A page of batch `id`'s items.
+/// A page of batch `id`'s items (`limit` and `cursor` of `params`).
 pub async fn items(
     store: &Store,
     actor: &Actor,
     id: Id,
+    params: &ListParams,
     filter: &ItemFilter,
 ) -> Result<ItemPage, Error> {
     get(store, actor, id).await?;
-    let limit = match filter.limit {
-        None => 50,
-        Some(n @ 1..=200) => i64::from(n),
-        Some(_) => {
-            return Err(Error::bad_request(
-                "limit",
-                "must be a whole number from 1 to 200",
-            ));
-        }
-    };
-    let after = match &filter.cursor {
+    if params.q.is_some() || params.updated_since.is_some() {
+        return Err(Error::bad_request(
+            "q",
+            "a batch's items are paged with limit and cursor only; filter them by status",
+        ));
+    }
+    let limit = params.limit.map_or(50, i64::from);
+    let after = match &params.cursor {
         None => 0,
         Some(c) => c
             .parse::<i64>()

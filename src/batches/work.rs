@@ -238,6 +238,11 @@ fn reason(e: &Error) -> String {
             tracing::error!(error = %e, "a batch item failed");
             "the server failed to make this document; its log has the details".to_owned()
         }
+        Error::Validation(fields) if !fields.is_empty() => fields
+            .iter()
+            .map(|(field, problem)| format!("{field}: {problem}"))
+            .collect::<Vec<_>>()
+            .join("; "),
         e => e.to_string(),
     }
 }
@@ -440,6 +445,7 @@ async fn fail_open_items(store: &Store, batch: &Batch, why: &str) -> Result<(), 
     let mut tx = store.begin().await?;
     tx.execute(&sql).await?;
     tx.commit().await?;
+    // The audit log records who and how; the role decides nothing here.
     let owner = Actor::batch(batch.created_by, crate::auth::Role::Admin, batch.meta.id);
     finish_if_ended(store, &owner, batch.meta.id).await
 }

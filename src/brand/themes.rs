@@ -84,10 +84,13 @@ impl Resource for StoredTheme {
         _actor: &Actor,
     ) -> Result<Self, FieldErrors> {
         let mut c = Check::new();
-        let key = c.slug("key", input.key);
-        if current.is_some_and(|t| t.key != key) {
-            c.errors.add("key", "cannot be changed");
-        }
+        let current_key = current.map(|t| t.key.as_str());
+        let key = c.fixed_slug(
+            "key",
+            input.key,
+            current_key,
+            "templates name the theme by it",
+        );
         let theme = c.required("theme", input.theme);
         if let Some(theme) = &theme {
             for (field, problem) in theme.problems() {

@@ -109,11 +109,13 @@ impl Resource for Clause {
         _actor: &Actor,
     ) -> Result<Self, FieldErrors> {
         let mut c = Check::new();
-        let key = c.slug("key", input.key);
-        if current.is_some_and(|current| current.key != key) {
-            c.errors
-                .add("key", "cannot be changed: templates name the clause by it");
-        }
+        let current_key = current.map(|c| c.key.as_str());
+        let key = c.fixed_slug(
+            "key",
+            input.key,
+            current_key,
+            "templates name the clause by it",
+        );
         let clause = Clause {
             meta,
             key,

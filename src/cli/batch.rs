@@ -392,12 +392,14 @@ const PROBLEMS_PRINTED: u32 = 50;
 
 async fn print_problems(store: &Store, actor: &Actor, id: Id) -> anyhow::Result<()> {
     for status in [ItemStatus::Skipped, ItemStatus::Failed] {
-        let filter = ItemFilter {
+        let params = dealdraft::crm::ListParams {
             limit: Some(PROBLEMS_PRINTED),
-            cursor: None,
+            ..Default::default()
+        };
+        let filter = ItemFilter {
             status: Some(status),
         };
-        let page = batches::items(store, actor, id, &filter)
+        let page = batches::items(store, actor, id, &params, &filter)
             .await
             .map_err(cli_error)?;
         for item in &page.items {

@@ -139,6 +139,23 @@ impl Check {
         self.identifier(field, value, '-')
     }
 
+    /// A [`Check::slug`] that others name the record by, so it keeps the
+    /// value of `current` (the stored one, on a change); `why` says who
+    /// names it.
+    pub fn fixed_slug(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        current: Option<&str>,
+        why: &str,
+    ) -> String {
+        let value = self.slug(field, value);
+        if current.is_some_and(|current| current != value) {
+            self.errors.add(field, format!("cannot be changed: {why}"));
+        }
+        value
+    }
+
     /// Lower-case letters and digits, and `joiner`, starting with a letter.
     fn identifier(&mut self, field: &str, value: Option<String>, joiner: char) -> String {
         let value = self.required_text(field, value, 64);

@@ -143,11 +143,13 @@ impl Resource for Segment {
         _actor: &Actor,
     ) -> Result<Self, FieldErrors> {
         let mut c = Check::new();
-        let key = c.slug("key", input.key);
-        if current.is_some_and(|current| current.key != key) {
-            c.errors
-                .add("key", "cannot be changed: batches name the segment by it");
-        }
+        let current_key = current.map(|c| c.key.as_str());
+        let key = c.fixed_slug(
+            "key",
+            input.key,
+            current_key,
+            "batches name the segment by it",
+        );
         let subject = c.required("subject", input.subject);
         let rule = c.text("rule", input.rule, context::rules::MAX_RULE_CHARS);
         if let (Some(subject), Some(rule)) = (subject, &rule)

@@ -140,17 +140,14 @@ impl Resource for Template {
         _actor: &Actor,
     ) -> Result<Self, FieldErrors> {
         let mut c = Check::new();
-        let key = c.slug("key", input.key);
+        let current_key = current.map(|t| t.key.as_str());
+        let why = "documents and other templates name the template by it";
+        let key = c.fixed_slug("key", input.key, current_key, why);
         let kind = c
             .required("kind", input.kind)
             .unwrap_or(TemplateKind::Block);
-        if let Some(current) = current {
-            if current.key != key {
-                c.errors.add("key", "cannot be changed");
-            }
-            if current.kind != kind {
-                c.errors.add("kind", "cannot be changed");
-            }
+        if current.is_some_and(|current| current.kind != kind) {
+            c.errors.add("kind", "cannot be changed");
         }
         let mut formats = input.formats.unwrap_or_else(|| {
             FORMATS

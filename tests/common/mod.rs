@@ -107,7 +107,7 @@ pub struct TestApp {
     server: Option<Server>,
     // Dropped after `server` (fields drop in declaration order).
     _sqlite_dir: Option<tempfile::TempDir>,
-    _pg_database: Option<PgDatabase>,
+    _pg_database: Option<FreshPostgres>,
 }
 
 impl TestApp {
@@ -122,24 +122,8 @@ impl TestApp {
                 (url, Some(dir), None)
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("DEALDRAFT_TEST_POSTGRES_URL")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string());
-                let db = match PgDatabase::create(&admin_url).await {
-                    Ok(db) => db,
-                    Err(err) => {
-                        if std::env::var("CI").as_deref() == Ok("true") {
-                            panic!(
-                                "PostgreSQL not reachable at {admin_url}: {err} (CI=true, so this fails)"
-                            );
-                        }
-                        eprintln!("skipped: PostgreSQL not reachable at {admin_url}: {err}");
-                        return None;
-                    }
-                };
-                let url = with_database(&admin_url, &db.name);
-                (url, None, Some(db))
+                let database = fresh_postgres().await?;
+                (database.url.clone(), None, Some(database))
             }
         };
         let mut app = TestApp {
@@ -999,4 +983,38 @@ pub async fn seller_company(app: &TestApp) {
     )
     .await
     .expect(200);
+}
+
+// ---- added for the batch CLI ----
+
+/// A new PostgreSQL database of its own, for tests that run the server as
+/// a child process; dropped (best effort) with this value.
+pub struct FreshPostgres {
+    /// The database's URL, for `--database-url`.
+    pub url: String,
+    _database: PgDatabase,
+}
+
+/// Creates a [`FreshPostgres`] on the server of `DEALDRAFT_TEST_POSTGRES_URL`
+/// (else [`DEFAULT_POSTGRES_URL`]). `None` means "skip this test": the
+/// server is not reachable and `CI` is not `true` (a line saying so is
+/// printed to stderr). Under `CI=true` an unreachable server panics.
+pub async fn fresh_postgres() -> Option<FreshPostgres> {
+    let admin_url = std::env::var("DEALDRAFT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_string());
+    match PgDatabase::create(&admin_url).await {
+        Ok(database) => Some(FreshPostgres {
+            url: with_database(&admin_url, &database.name),
+            _database: database,
+        }),
+        Err(err) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("PostgreSQL not reachable at {admin_url}: {err} (CI=true, so this fails)");
+            }
+            eprintln!("skipped: PostgreSQL not reachable at {admin_url}: {err}");
+            None
+        }
+    }
 }

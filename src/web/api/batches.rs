@@ -100,17 +100,17 @@ async fn progress(
 /// The batch's items in order, each with its document or why it has none;
 /// `?status=skipped` or `failed` lists the problems.
 #[utoipa::path(get, path = "/batches/{id}/items", tag = "batches",
-    params(("id" = String, Path, format = Uuid), ItemFilter),
+    params(("id" = String, Path, format = Uuid), ListParams, ItemFilter),
     responses((status = 200, body = ItemPage), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn items(
     State(state): State<AppState>,
     actor: Actor,
     PathId(id): PathId,
-    ApiQuery(filter): ApiQuery<ItemFilter>,
+    args: ListArgs<ItemFilter>,
 ) -> Result<Json<ItemPage>, Error> {
     Ok(Json(
-        batches::items(&state.store, &actor, id, &filter).await?,
+        batches::items(&state.store, &actor, id, &args.params, &args.filter).await?,
     ))
 }
 
