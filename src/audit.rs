@@ -43,6 +43,7 @@ crate::text_enum! {
         ClauseVersion = "clause_version",
         Segment = "segment",
         Batch = "batch",
+        ForecastSnapshot = "forecast_snapshot",
     }
 }
 

@@ -37,6 +37,18 @@ pub fn from_query_map<T: DeserializeOwned>(
     })
 }
 
+/// A query parameter holding a whole number (query values arrive as text).
+pub fn int_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match <Option<String> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) => {
+            text.trim().parse().map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("must be a whole number, not `{text}`"))
+            })
+        }
+    }
+}
+
 /// A query parameter `true` or `false` (query values arrive as text).
 pub fn bool_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     match <Option<String> as serde::Deserialize>::deserialize(d)?.as_deref() {

@@ -18,6 +18,7 @@ pub mod digest;
 pub mod document;
 pub mod documents;
 pub mod error;
+pub mod forecast;
 pub mod input;
 pub mod mail;
 pub mod pipeline;

@@ -20,6 +20,8 @@ use dealdraft::store::{Id, Store};
 
 #[path = "cli/batch.rs"]
 mod batch_cli;
+#[path = "cli/forecast.rs"]
+mod forecast_cli;
 
 // glibc's allocator spends much of a busy server's time in locks and
 // consolidation; mimalloc's per-thread heaps avoid both.
@@ -66,6 +68,9 @@ enum Command {
     /// Batches: one document per record of a segment.
     #[command(subcommand)]
     Batch(batch_cli::BatchCommand),
+    /// Print the forecast of a period as tables, or make the pipeline
+    /// report with --report.
+    Forecast(forecast_cli::ForecastArgs),
 }
 
 #[derive(clap::Args)]
@@ -249,6 +254,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Send(args) => send(args).await,
         Command::Segment(command) => batch_cli::segment(command).await,
         Command::Batch(command) => batch_cli::batch(command).await,
+        Command::Forecast(args) => forecast_cli::run(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let seeded = dealdraft::demo::seed(&store).await?;

@@ -218,7 +218,9 @@ async fn produce(
             }
             None if stopping => break,
             None => {
-                if open_items(store, batch.meta.id).await? == 0 {
+                // What this worker made is with the keeper; only others'
+                // items are worth waiting for.
+                if others_open(store, batch.meta.id, options.worker).await? == 0 {
                     break;
                 }
                 // Others hold the rest: wait for them to end, or for
@@ -448,6 +450,23 @@ async fn fail_open_items(store: &Store, batch: &Batch, why: &str) -> Result<(), 
     // The audit log records who and how; the role decides nothing here.
     let owner = Actor::batch(batch.created_by, crate::auth::Role::Admin, batch.meta.id);
     finish_if_ended(store, &owner, batch.meta.id).await
+}
+
+/// How many items are pending or claimed by other workers.
+async fn others_open(store: &Store, batch_id: Id, worker: Id) -> Result<i64, Error> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM batch_items WHERE batch_id = ");
+    sql.bind(batch_id)
+        .push(" AND (status = ")
+        .bind(ItemStatus::Pending)
+        .push(" OR (status = ")
+        .bind(ItemStatus::Claimed)
+        .push(" AND claimed_by <> ")
+        .bind(worker)
+        .push("))");
+    Ok(store
+        .fetch_optional::<crate::store::Count>(&sql)
+        .await?
+        .map_or(0, |c| c.n))
 }
 
 /// How many items are pending or claimed.

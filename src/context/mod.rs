@@ -151,23 +151,8 @@ impl Builder {
                 sources.account = Some(account);
             }
         }
-        let company = &self.company;
         let keys = &self.keys;
-        let mut value = json!({
-            "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
-            "locale": "en",
-            "seller": {
-                "name": company.name,
-                "address": company.address,
-                "phone": company.phone,
-                "email": company.email,
-                "website": company.website,
-            },
-            "rep": sources.rep.as_ref().map(|u| json!({
-                "name": u.name, "title": u.title, "email": u.email, "phone": u.phone,
-            })),
-            "quote": null,
-        });
+        let mut value = self.common(sources.rep.as_ref());
         let deal = match &sources.deal {
             Some(deal) => {
                 let mut v = fields(deal)?;
@@ -215,6 +200,38 @@ impl Builder {
             map.insert("contacts".into(), Value::Array(listed));
         }
         Ok(Built { value, sources })
+    }
+
+    /// What every context holds, with no record yet: the date, the
+    /// seller, the rep.
+    fn common(&self, rep: Option<&User>) -> Value {
+        let company = &self.company;
+        json!({
+            "today": chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+            "locale": "en",
+            "seller": {
+                "name": company.name,
+                "address": company.address,
+                "phone": company.phone,
+                "email": company.email,
+                "website": company.website,
+            },
+            "rep": rep.map(|u| json!({
+                "name": u.name, "title": u.title, "email": u.email, "phone": u.phone,
+            })),
+            "quote": null,
+            "deal": null,
+            "account": null,
+            "contact": null,
+            "contacts": [],
+        })
+    }
+
+    /// The context of a document about no record (a report), signed by
+    /// user `rep`.
+    pub async fn unbound(&self, store: &Store, rep: Id) -> Result<Value, Error> {
+        let rep = self.rep(store, rep).await?;
+        Ok(self.common(Some(&rep)))
     }
 
     /// User `id`, read once per builder.

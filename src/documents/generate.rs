@@ -249,28 +249,78 @@ impl Generator {
             clause_versions,
             made,
         } = self.render(store, actor, subject, quote_id).await?;
+        let sources = &built.sources;
+        let about = About {
+            deal_id: sources.deal.as_ref().map(|d| d.meta.id),
+            contact_id: match subject {
+                Subject::Deal(_) => None,
+                _ => sources.contact.as_ref().map(|c| c.meta.id),
+            },
+            account_id: sources.account.as_ref().map(|a| a.meta.id),
+            owner_id: owner.unwrap_or(actor.user_id),
+            quote: quote.as_ref().map(|q| (q.meta.id, q.revision)),
+            name: subject_name(&built.value, subject),
+        };
+        self.prepared(actor, about, &built.value, clause_versions, made)
+    }
+
+    /// Makes a document about no CRM record — the pipeline report — from
+    /// `context`, as `actor`'s, ready to [`keep`]; `name` goes in its
+    /// file name.
+    pub async fn prepare_unbound(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        context: &Json,
+        name: &str,
+    ) -> Result<Prepared, Error> {
+        let loaded = &self.loaded;
+        let made = make(
+            store,
+            &loaded.sources,
+            &loaded.template.key,
+            context,
+            self.format,
+            Recorded::New { draft: self.draft },
+        )
+        .await?;
+        let about = About {
+            deal_id: None,
+            contact_id: None,
+            account_id: None,
+            owner_id: actor.user_id,
+            quote: None,
+            name: Some(name.to_owned()),
+        };
+        self.prepared(actor, about, context, Vec::new(), made)
+    }
+
+    /// The record, snapshot and activity of a document made.
+    fn prepared(
+        &self,
+        actor: &Actor,
+        about: About,
+        context: &Json,
+        clause_versions: Vec<Id>,
+        made: Made,
+    ) -> Result<Prepared, Error> {
         let loaded = &self.loaded;
         let template = &loaded.template;
-        let sources = &built.sources;
-        let account_id = sources.account.as_ref().map(|a| a.meta.id);
         let (format, draft) = (self.format, self.draft);
         let document = GeneratedDocument {
             meta: Meta::new(None),
             template: template.key.clone(),
             template_version: template.published_version.unwrap_or_default(),
             sources: JsonText(loaded.versions.clone()),
-            deal_id: sources.deal.as_ref().map(|d| d.meta.id),
-            contact_id: match subject {
-                Subject::Deal(_) => None,
-                _ => sources.contact.as_ref().map(|c| c.meta.id),
-            },
-            account_id,
-            owner_id: owner.unwrap_or(actor.user_id),
-            quote_id: quote.as_ref().map(|q| q.meta.id),
-            quote_revision: quote.as_ref().map(|q| q.revision),
+            deal_id: about.deal_id,
+            contact_id: about.contact_id,
+            account_id: about.account_id,
+            owner_id: about.owner_id,
+            quote_id: about.quote.map(|(id, _)| id),
+            quote_revision: about.quote.map(|(_, revision)| revision),
             format,
             draft,
-            file_name: file_name(&template.name, &built.value, subject, format, draft),
+            file_name: file_name(&template.name, about.name.as_deref(), format, draft),
             content_type: format.content_type().to_owned(),
             size_bytes: made.bytes.len() as i64,
             sha256: sha256_hex(&made.bytes),
@@ -282,9 +332,13 @@ impl Generator {
             generated_by: actor.user_id,
         };
         let snapshot =
-            serde_json::to_string(&built.value).map_err(|e| Error::Internal(e.to_string()))?;
-        // A draft is a preview, not something that happened with the customer.
-        let activity = (!draft).then(|| Activity {
+            serde_json::to_string(context).map_err(|e| Error::Internal(e.to_string()))?;
+        // A draft is a preview, not something that happened with the
+        // customer; a document about no record has no timeline to tell.
+        let about_a_record = document.deal_id.is_some()
+            || document.contact_id.is_some()
+            || document.account_id.is_some();
+        let activity = (!draft && about_a_record).then(|| Activity {
             meta: Meta::new(None),
             kind: ActivityKind::Note,
             subject: format!(
@@ -297,7 +351,7 @@ impl Generator {
                 document.file_name, document.size_bytes, document.sha256
             )),
             occurred_at: Timestamp::now(),
-            account_id,
+            account_id: document.account_id,
             contact_id: document.contact_id,
             deal_id: document.deal_id,
             owner_id: actor.user_id,
@@ -309,6 +363,17 @@ impl Generator {
             activity,
         })
     }
+}
+
+/// What a document is about, as its record says.
+struct About {
+    deal_id: Option<Id>,
+    contact_id: Option<Id>,
+    account_id: Option<Id>,
+    owner_id: Id,
+    quote: Option<(Id, i64)>,
+    /// What its file is named after, beside the template.
+    name: Option<String>,
 }
 
 /// Stores a prepared document inside the write `tx`: its record, bytes,
@@ -513,7 +578,7 @@ async fn make(
         .unwrap_or_else(|| DEFAULT_THEME.to_owned());
     let mut read = pipeline::read(rendered);
     read.document.metadata.draft = draft;
-    let (theme, assets, used): (ThemeVersion, Assets, Vec<UsedAsset>) = match recorded {
+    let (theme, mut assets, used): (ThemeVersion, Assets, Vec<UsedAsset>) = match recorded {
         Recorded::Was(document) => (
             themes::version(store, document.theme_version_id).await?,
             assets::exactly(store, &document.assets.0).await?,
@@ -527,6 +592,14 @@ async fn make(
             (theme, assets, used)
         }
     };
+    // Charts are drawn from the context, so a document made again has them.
+    let charts = crate::forecast::report::charts(&read.document.image_sources(), context)
+        .map_err(|e| Error::Internal(format!("drawing a chart: {e}")))?;
+    for (name, png) in charts {
+        assets
+            .insert(&name, png)
+            .map_err(|e| Error::Internal(format!("drawing a chart: {e}")))?;
+    }
     let look = theme.theme.0.clone();
     let letter = match format {
         DocumentFormat::Eml => Some(Letter::from_context(context, &read.document, key)?),
@@ -628,21 +701,20 @@ impl Letter {
     }
 }
 
-/// `Proposal - Rollout.pdf`: the template's name and the subject's, with
-/// what file systems refuse left out; a draft's ends ` (DRAFT)`.
-fn file_name(
-    template: &str,
-    context: &Json,
-    subject: Subject,
-    format: DocumentFormat,
-    draft: bool,
-) -> String {
-    let subject_name = match subject {
+/// The subject's name: the deal's, the contact's or the account's.
+fn subject_name(context: &Json, subject: Subject) -> Option<String> {
+    let name = match subject {
         Subject::Deal(_) => &context["deal"]["name"],
         Subject::Contact(_) => &context["contact"]["name"],
         Subject::Account(_) => &context["account"]["name"],
     };
-    let name = match subject_name.as_str().map(str::trim) {
+    name.as_str().map(str::to_owned)
+}
+
+/// `Proposal - Rollout.pdf`: the template's name and the subject's, with
+/// what file systems refuse left out; a draft's ends ` (DRAFT)`.
+fn file_name(template: &str, name: Option<&str>, format: DocumentFormat, draft: bool) -> String {
+    let name = match name.map(str::trim) {
         Some(s) if !s.is_empty() => format!("{template} - {s}"),
         _ => template.to_owned(),
     };
@@ -677,25 +749,15 @@ mod tests {
     #[test]
     fn file_names_leave_out_what_file_systems_refuse() {
         let context = serde_json::json!({"deal": {"name": "Rollout: phase 1/2 <EU>"}});
+        let name = subject_name(&context, Subject::Deal(Id::new()));
         assert_eq!(
-            file_name(
-                "Proposal",
-                &context,
-                Subject::Deal(Id::new()),
-                DocumentFormat::Pdf,
-                false
-            ),
+            file_name("Proposal", name.as_deref(), DocumentFormat::Pdf, false),
             "Proposal - Rollout phase 12 EU.pdf"
         );
         let nameless = serde_json::json!({"account": {"name": null}});
+        let name = subject_name(&nameless, Subject::Account(Id::new()));
         assert_eq!(
-            file_name(
-                "Brochure",
-                &nameless,
-                Subject::Account(Id::new()),
-                DocumentFormat::Html,
-                true
-            ),
+            file_name("Brochure", name.as_deref(), DocumentFormat::Html, true),
             "Brochure (DRAFT).html"
         );
     }

@@ -7,6 +7,7 @@
 //! again byte for byte.
 
 pub mod generate;
+pub mod report;
 pub mod send;
 
 use serde::{Deserialize, Serialize};

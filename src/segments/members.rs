@@ -31,14 +31,20 @@ pub struct Member {
     pub name: Option<String>,
 }
 
-/// The records of `segment` that `actor` may generate documents for, in
-/// the order of their ids (a rep's own; everyone's for the other roles),
-/// each with its context.
-async fn members_built(
+/// `look` at each record of `segment` that `actor` may generate documents
+/// for, with its context, in the order of their ids (a rep's own;
+/// everyone's for the other roles). Contexts are built a few at a time and
+/// dropped once looked at, so memory stays flat however big the segment.
+async fn each_member<T, F, Fut>(
     store: &Store,
     actor: &Actor,
     segment: &Segment,
-) -> Result<Vec<(Member, Built)>, Error> {
+    look: F,
+) -> Result<Vec<T>, Error>
+where
+    F: Fn(Member, Built) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
     let scope = policy::require(actor, Action::GenerateDocuments)?;
     let rule = segment
         .rule
@@ -54,9 +60,9 @@ async fn members_built(
     let ids: Vec<IdRow> = store.fetch_all(&sql).await?;
     let builder = context::Builder::new(store).await?;
     let subject = segment.subject;
-    let built: Vec<Option<(Member, Built)>> = stream::iter(ids)
+    let looked: Vec<Option<T>> = stream::iter(ids)
         .map(|row| {
-            let (builder, rule) = (&builder, &rule);
+            let (builder, rule, look) = (&builder, &rule, &look);
             async move {
                 let built = builder.build(store, actor, subject.subject(row.id)).await?;
                 if rule.as_ref().is_some_and(|r| !r.evaluate(&built.value)) {
@@ -66,13 +72,13 @@ async fn members_built(
                     id: row.id,
                     name: name_of(subject, &built.value),
                 };
-                Ok::<_, Error>(Some((member, built)))
+                look(member, built).await.map(Some)
             }
         })
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
-    Ok(built.into_iter().flatten().collect())
+    Ok(looked.into_iter().flatten().collect())
 }
 
 #[derive(sqlx::FromRow)]
@@ -86,11 +92,7 @@ pub async fn members(
     actor: &Actor,
     segment: &Segment,
 ) -> Result<Vec<Member>, Error> {
-    Ok(members_built(store, actor, segment)
-        .await?
-        .into_iter()
-        .map(|(member, _)| member)
-        .collect())
+    each_member(store, actor, segment, |member, _| async { Ok(member) }).await
 }
 
 fn name_of(subject: SegmentSubject, context: &serde_json::Value) -> Option<String> {
@@ -155,36 +157,32 @@ pub async fn summary(
     segment: &Segment,
     template: Option<&str>,
 ) -> Result<Summary, Error> {
-    let loaded = match template {
-        Some(key) => Some(template_store::load_sources(store, key).await?),
-        None => None,
-    };
-    let members = members_built(store, actor, segment).await?;
     let mut summary = Summary {
         segment: segment.key.clone(),
         subject: segment.subject,
-        count: members.len(),
-        template: loaded.as_ref().map(|l| l.template.key.clone()),
-        template_version: loaded.as_ref().and_then(|l| l.template.published_version),
+        count: 0,
+        template: None,
+        template_version: None,
         ready: None,
         not_ready: None,
         missing: Vec::new(),
     };
-    let Some(loaded) = loaded else {
+    let Some(key) = template else {
+        summary.count = members(store, actor, segment).await?.len();
         return Ok(summary);
     };
-    let missing: Vec<(Member, Vec<Missing>)> = stream::iter(members)
-        .map(|(member, built)| {
-            let loaded: &Published = &loaded;
-            async move {
-                let missing = readiness::missing(store, actor, &built, loaded).await?;
-                Ok::<_, Error>((member, missing))
-            }
+    let loaded = template_store::load_sources(store, key).await?;
+    summary.template = Some(loaded.template.key.clone());
+    summary.template_version = loaded.template.published_version;
+    let loaded: &Published = &loaded;
+    let missing: Vec<(Member, Vec<Missing>)> =
+        each_member(store, actor, segment, |member, built| async move {
+            let missing = readiness::missing(store, actor, &built, loaded).await?;
+            Ok((member, missing))
         })
-        .buffered(CONCURRENCY)
-        .try_collect()
         .await?;
     let not_ready = missing.iter().filter(|(_, m)| !m.is_empty()).count();
+    summary.count = missing.len();
     summary.ready = Some(missing.len() - not_ready);
     summary.not_ready = Some(not_ready);
     summary.missing = group(missing);

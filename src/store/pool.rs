@@ -65,6 +65,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "batches",
         include_str!("../../migrations/sqlite/0010_batches.sql"),
     ),
+    (
+        11,
+        "forecast",
+        include_str!("../../migrations/sqlite/0011_forecast.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -116,6 +121,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "batches",
         include_str!("../../migrations/postgres/0010_batches.sql"),
+    ),
+    (
+        11,
+        "forecast",
+        include_str!("../../migrations/postgres/0011_forecast.sql"),
     ),
 ];
 

@@ -208,7 +208,9 @@ dual_column!(Date, NaiveDate, |s| NaiveDate::parse_from_str(
 )?);
 
 /// An exact decimal (money, quantities); text in JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(transparent)]
 #[schema(value_type = String, example = "48000.00")]
 pub struct Amount(#[serde(with = "rust_decimal::serde::str")] pub Decimal);

@@ -43,6 +43,7 @@ const FILES: &[(&str, &str)] = embedded!(
     "quote.md",
     "brochure.md",
     "follow-up-email.md",
+    "pipeline-report.md",
 );
 
 /// The built-in templates: key, kind, name, description, formats, source.

@@ -156,6 +156,7 @@ pub async fn serve_with(
         let store = store.clone();
         async move {
             loop {
+                weekly_snapshots(&store).await;
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 expire_quotes(&store).await;
             }
@@ -183,6 +184,16 @@ async fn expire_quotes(store: &Store) {
         Ok(0) => {}
         Ok(n) => tracing::info!(quotes = n, "marked expired"),
         Err(e) => tracing::warn!(error = %e, "marking expired quotes failed"),
+    }
+}
+
+/// Takes this week's forecast snapshots if no server has; a failure is
+/// logged, and the next hour tries again.
+async fn weekly_snapshots(store: &Store) {
+    match crate::forecast::snapshots::take_weekly(store).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reps = n, "weekly forecast snapshots taken"),
+        Err(e) => tracing::warn!(error = %e, "taking the weekly forecast snapshots failed"),
     }
 }
 

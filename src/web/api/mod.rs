@@ -11,6 +11,7 @@ mod contacts_extra;
 mod crud;
 mod deals_extra;
 mod documents;
+mod forecast;
 mod quotes;
 mod readiness;
 pub(super) mod session;
@@ -187,6 +188,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
         .merge(documents::routes())
+        .merge(forecast::routes())
         .merge(quotes::routes())
         .merge(readiness::routes())
         .merge(session::routes())
