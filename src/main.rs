@@ -71,6 +71,44 @@ enum Command {
     /// Print the forecast of a period as tables, or make the pipeline
     /// report with --report.
     Forecast(forecast_cli::ForecastArgs),
+    /// Write a consistent copy of the SQLite database to FILE, while
+    /// servers use it.
+    Backup(BackupArgs),
+    /// Check a backup and put it in place of the SQLite database; stop the
+    /// servers using it first.
+    Restore(RestoreArgs),
+    /// Write every account, contact or deal as CSV.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// accounts, contacts or deals.
+    what: String,
+    /// Where to write; `-` (the default) writes to standard output.
+    #[arg(short, long, default_value = "-")]
+    output: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Where to write the copy; it must not exist yet.
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct RestoreArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The backup to put back.
+    file: PathBuf,
+    /// Replace the database there now (its data is lost).
+    #[arg(long)]
+    replace: bool,
 }
 
 #[derive(clap::Args)]
@@ -255,6 +293,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Segment(command) => batch_cli::segment(command).await,
         Command::Batch(command) => batch_cli::batch(command).await,
         Command::Forecast(args) => forecast_cli::run(args).await,
+        Command::Backup(args) => backup(args).await,
+        Command::Restore(args) => restore(args).await,
+        Command::Export(args) => export(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let seeded = dealdraft::demo::seed(&store).await?;
@@ -528,6 +569,102 @@ async fn send(args: SendArgs) -> anyhow::Result<()> {
         sending.to_email,
         sending.meta.id,
         sending.reply.unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Writes what `produce` sends to `path` (`-`: standard output) as it
+/// comes.
+async fn write_chunks<T, Fut>(
+    path: &Path,
+    produce: impl FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) -> Fut,
+) -> anyhow::Result<T>
+where
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut out: Box<dyn Write> = if path == Path::new("-") {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )
+    };
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let writing = async {
+        while let Some(chunk) = receiver.recv().await {
+            out.write_all(&chunk)?;
+        }
+        out.flush()
+    };
+    let (made, written) = tokio::join!(produce(sender), writing);
+    let made = made.map_err(cli_error)?;
+    written.with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(made)
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    use dealdraft::crm::{accounts::Account, contacts::Contact, deals::Deal, export};
+    let what = args.what.trim().to_ascii_lowercase();
+    if !export::EXPORTS.contains(&what.as_str()) {
+        anyhow::bail!(
+            "cannot export `{}`: the exports are accounts, contacts and deals",
+            args.what
+        );
+    }
+    let store = open(&args.database).await?;
+    let actor = Actor::system();
+    let written = write_chunks(&args.output, |sender| async {
+        match what.as_str() {
+            "accounts" => export::write::<Account>(&store, &actor, sender).await,
+            "contacts" => export::write::<Contact>(&store, &actor, sender).await,
+            _ => export::write::<Deal>(&store, &actor, sender).await,
+        }
+    })
+    .await;
+    store.close().await;
+    let rows = written?;
+    if args.output != Path::new("-") {
+        println!("{rows} {what} written to {}", args.output.display());
+    }
+    Ok(())
+}
+
+fn describe(contents: &dealdraft::store::backup::Contents) -> String {
+    format!(
+        "database version {}: {} accounts, {} contacts, {} deals, {} documents",
+        contents.version, contents.accounts, contents.contacts, contents.deals, contents.documents
+    )
+}
+
+async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let store = open(&args.database).await?;
+    let made = dealdraft::store::backup::backup(&store, &args.file).await;
+    store.close().await;
+    let contents = made?;
+    println!(
+        "backup written to {} ({}), integrity checked",
+        args.file.display(),
+        describe(&contents)
+    );
+    Ok(())
+}
+
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let url = &args.database.database_url;
+    let contents = dealdraft::store::backup::restore(
+        &args.file,
+        url,
+        args.replace,
+        dealdraft::store::schema_version(),
+    )
+    .await?;
+    // Brings a backup of an older release up to this one.
+    open(&args.database).await?.close().await;
+    println!(
+        "{} restored to {url} ({})",
+        args.file.display(),
+        describe(&contents)
     );
     Ok(())
 }

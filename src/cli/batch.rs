@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context;
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::mpsc;
 
 use dealdraft::auth::Actor;
 use dealdraft::auth::users;
@@ -433,19 +431,10 @@ async fn print_problems(store: &Store, actor: &Actor, id: Id) -> anyhow::Result<
 }
 
 async fn write_archive(store: &Store, actor: &Actor, id: Id, path: &Path) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let (sender, mut receiver) = mpsc::channel::<Vec<u8>>(4);
-    let writing = async {
-        while let Some(chunk) = receiver.recv().await {
-            file.write_all(&chunk)?;
-        }
-        file.flush()
-    };
-    let (made, written) = tokio::join!(batches::archive::write(store, actor, id, sender), writing);
-    made.map_err(cli_error)?;
-    written.with_context(|| format!("cannot write {}", path.display()))?;
+    super::write_chunks(path, |sender| {
+        batches::archive::write(store, actor, id, sender)
+    })
+    .await?;
     println!("archive written to {}", path.display());
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod contacts;
 pub mod deal_contacts;
 pub mod deals;
+pub mod export;
 pub mod list;
 pub mod profiling;
 pub mod relationships;

@@ -2,6 +2,7 @@
 //! picked from the URL scheme. Queries are plain SQL with `$N` placeholders,
 //! which both backends accept; values are bound through [`Value`].
 
+pub mod backup;
 mod error;
 mod pool;
 pub mod records;
@@ -9,7 +10,7 @@ pub mod search;
 mod types;
 
 pub use error::StoreError;
-pub use pool::{Backend, Store, Tx};
+pub use pool::{Backend, Store, Tx, schema_version};
 pub use types::{Amount, Date, Id, JsonText, Timestamp, Value};
 
 /// A statement and the values for its placeholders, in order.

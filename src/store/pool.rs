@@ -129,6 +129,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// The newest migration this program knows: a database past it was made
+/// by a newer release.
+pub fn schema_version() -> i64 {
+    SQLITE_MIGRATIONS
+        .last()
+        .map_or(0, |(version, _, _)| *version)
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -250,6 +258,24 @@ impl Store {
             .fetch_optional::<super::Count>(&sql)
             .await?
             .is_none_or(|c| c.n == 0))
+    }
+
+    /// Writes a consistent snapshot of the SQLite database to `path`
+    /// (`VACUUM INTO`), from a reading connection: writers go on meanwhile.
+    pub(super) async fn vacuum_into(&self, path: &str) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { read, .. } => {
+                let mut conn = read.acquire().await?;
+                sqlx::query("VACUUM INTO ?")
+                    .bind(path)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+            Pools::Postgres(_) => Err(StoreError::UnsupportedUrl(
+                "VACUUM INTO is for SQLite".to_owned(),
+            )),
+        }
     }
 
     /// Checks that the database answers.

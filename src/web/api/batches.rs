@@ -3,18 +3,15 @@
 //! themselves are a collection in `crud`.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, PageBody, RawPage, content_disposition, created};
+use super::{ErrorBody, PageBody, RawPage, created, streamed};
 use crate::auth::Actor;
 use crate::batches::{self, Batch, BatchFilter, BatchRequest, ItemFilter, ItemPage, Progress};
 use crate::crm::ListParams;
@@ -126,31 +123,11 @@ async fn archive(
     PathId(id): PathId,
 ) -> Result<Response, Error> {
     let batch = batches::get(&state.store, &actor, id).await?;
-    let (sender, receiver) = mpsc::channel::<Vec<u8>>(4);
-    let store = state.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = batches::archive::write(&store, &actor, id, sender).await {
-            // The status is sent already: the client sees the body cut
-            // short, and the log says why.
-            tracing::error!(error = %e, batch = %id, "writing a batch's archive failed");
-        }
-    });
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let chunk = receiver.recv().await?;
-        Some((Ok::<_, std::io::Error>(chunk), receiver))
-    });
-    let body = Body::from_stream(chunks);
     let name = batches::archive::file_name(&batch.template, &batch.segment_key, id);
-    let disposition = HeaderValue::from_str(&content_disposition(&name))
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok((
-        [
-            (CONTENT_TYPE, HeaderValue::from_static("application/zip")),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    let store = state.store.clone();
+    streamed("application/zip", &name, move |sender| async move {
+        batches::archive::write(&store, &actor, id, sender).await
+    })
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

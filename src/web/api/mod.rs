@@ -11,6 +11,7 @@ mod contacts_extra;
 mod crud;
 mod deals_extra;
 mod documents;
+mod exports;
 mod forecast;
 mod quotes;
 mod readiness;
@@ -124,7 +125,7 @@ pub(in crate::web) fn immutable_file(
 }
 
 /// `attachment` with the name as ASCII (for old clients) and as UTF-8.
-pub(super) fn content_disposition(file_name: &str) -> String {
+fn content_disposition(file_name: &str) -> String {
     let ascii: String = file_name
         .chars()
         .map(|c| {
@@ -146,6 +147,40 @@ pub(super) fn content_disposition(file_name: &str) -> String {
         })
         .collect();
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A download written as it is read: `write` sends chunks of `content_type`
+/// to a channel from a task of its own, and the body streams them. Checks
+/// come before: once this starts the status is sent, so a failure midway
+/// cuts the body short (and is logged).
+pub(super) fn streamed<F, Fut, T>(
+    content_type: &'static str,
+    file_name: &str,
+    write: F,
+) -> Result<Response, crate::error::Error>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::Error>> + Send + 'static,
+{
+    let disposition = HeaderValue::from_str(&content_disposition(file_name))
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let name = file_name.to_owned();
+    let writing = write(sender);
+    tokio::spawn(async move {
+        if let Err(e) = writing.await {
+            tracing::error!(error = %e, file = %name, "writing a download failed");
+        }
+    });
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((Ok::<_, std::io::Error>(chunk), receiver))
+    });
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, axum::body::Body::from_stream(chunks)).into_response())
 }
 
 /// A list that is never paged.
@@ -188,6 +223,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(contacts_extra::routes())
         .merge(deals_extra::routes())
         .merge(documents::routes())
+        .merge(exports::routes())
         .merge(forecast::routes())
         .merge(quotes::routes())
         .merge(readiness::routes())
