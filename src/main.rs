@@ -79,6 +79,33 @@ enum Command {
     Restore(RestoreArgs),
     /// Write every account, contact or deal as CSV.
     Export(ExportArgs),
+    /// Import contacts or accounts from a CSV or vCard file: prints the
+    /// plan (a dry run) unless --commit.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// A CSV or vCard (.vcf) file.
+    file: PathBuf,
+    /// contacts or accounts; default: told from the file.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Write the plan; without it nothing is written.
+    #[arg(long)]
+    commit: bool,
+    /// With --commit: write the valid rows although others are not.
+    #[arg(long, requires = "commit")]
+    skip_bad_rows: bool,
+    /// Print the plan as JSON, as the API answers.
+    #[arg(long)]
+    json: bool,
+    /// Import as this user (who then owns what is made); without it the
+    /// built-in `system` user.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -296,6 +323,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Backup(args) => backup(args).await,
         Command::Restore(args) => restore(args).await,
         Command::Export(args) => export(args).await,
+        Command::Import(args) => import(args).await,
         Command::Demo(args) => {
             let store = open(&args.database).await?;
             let seeded = dealdraft::demo::seed(&store).await?;
@@ -630,6 +658,103 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    use dealdraft::crm::import::{self, ImportOptions, RowAction};
+    let kind = match &args.kind {
+        None => None,
+        Some(kind) => Some(kind.trim().parse().map_err(|_| {
+            anyhow::anyhow!("unknown --kind `{kind}`; the kinds are contacts and accounts")
+        })?),
+    };
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let store = open(&args.database).await?;
+    let result = async {
+        let actor = match &args.as_user {
+            Some(email) => users::cli_actor(&store, email).await?,
+            None => Actor::system(),
+        };
+        let options = ImportOptions {
+            kind,
+            commit: args.commit,
+            skip_bad_rows: args.skip_bad_rows,
+        };
+        import::import(&store, &actor, &bytes, options).await
+    }
+    .await;
+    store.close().await;
+    let report = result.map_err(cli_error)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for row in report.plan.iter().filter(|r| r.action != RowAction::Error) {
+            let what = match row.action {
+                RowAction::Error => "",
+                RowAction::Skip => "skip",
+                RowAction::Update => "update",
+                RowAction::Create => "create",
+            };
+            let detail = match row.action {
+                RowAction::Update => format!(" (fills {})", row.fields.join(", ")),
+                _ => row
+                    .reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
+            };
+            println!(
+                "line {:>5}  {what:<6} {} {}{detail}{}",
+                row.line,
+                row.entity,
+                row.name.as_deref().unwrap_or(""),
+                if row.account_created {
+                    " (with a new account)"
+                } else {
+                    ""
+                }
+            );
+        }
+        for e in &report.errors {
+            println!("line {:>5}  error  {}: {}", e.line, e.field, e.problem);
+        }
+        if !report.ignored_columns.is_empty() {
+            println!("columns left out: {}", report.ignored_columns.join(", "));
+        }
+        println!(
+            "{} rows of {}: {} contacts and {} accounts {}, {} contacts and {} accounts {}, {} skipped, {} with errors",
+            report.rows,
+            report.format,
+            report.created.contacts,
+            report.created.accounts,
+            if report.committed {
+                "created"
+            } else {
+                "to create"
+            },
+            report.updated.contacts,
+            report.updated.accounts,
+            if report.committed {
+                "updated"
+            } else {
+                "to update"
+            },
+            report.skipped,
+            report.errors.len()
+        );
+    }
+    match (args.commit, report.committed) {
+        (false, _) => {
+            println!("dry run: nothing was written; --commit writes it");
+            Ok(())
+        }
+        (true, true) => Ok(()),
+        (true, false) => anyhow::bail!(
+            "{} row(s) cannot be imported, so nothing was written: fix them, or add --skip-bad-rows",
+            report.errors.len()
+        ),
+    }
+}
+
 fn describe(contents: &dealdraft::store::backup::Contents) -> String {
     format!(
         "database version {}: {} accounts, {} contacts, {} deals, {} documents",
@@ -638,7 +763,14 @@ fn describe(contents: &dealdraft::store::backup::Contents) -> String {
 }
 
 async fn backup(args: BackupArgs) -> anyhow::Result<()> {
-    let store = open(&args.database).await?;
+    let url = &args.database.database_url;
+    if !url.starts_with("sqlite:") {
+        return Err(dealdraft::store::backup::BackupError::Postgres.into());
+    }
+    // The copy is of the database as it is: no migration first.
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))?;
     let made = dealdraft::store::backup::backup(&store, &args.file).await;
     store.close().await;
     let contents = made?;

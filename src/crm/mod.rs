@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod deal_contacts;
 pub mod deals;
 pub mod export;
+pub mod import;
 pub mod list;
 pub mod profiling;
 pub mod relationships;
@@ -141,9 +142,31 @@ pub async fn create<R: Resource>(
     actor: &Actor,
     input: R::Input,
 ) -> Result<R, Error> {
+    let record = checked_new::<R>(actor, input)?;
+    let mut tx = store.begin().await?;
+    match insert_in(&mut tx, actor, record).await {
+        // Taken ids are rare: the key tells, rather than a look-up first.
+        Err(Inserted::Taken(id)) => {
+            drop(tx);
+            Err(if records::exists_now(store, R::TABLE, id).await? {
+                Error::conflict(format!("{} {id} already exists", R::ENTITY))
+            } else {
+                Error::conflict(format!("another {} holds one of these values", R::ENTITY))
+            })
+        }
+        Err(Inserted::Failed(e)) => Err(e),
+        Ok(record) => {
+            tx.commit().await?;
+            Ok(record)
+        }
+    }
+}
+
+/// `input` as a new record `actor` may create: validated, not stored.
+pub fn checked_new<R: Resource>(actor: &Actor, input: R::Input) -> Result<R, Error> {
     policy::allow(actor, R::CREATE)?;
     let meta = Meta::new(R::input_id(&input));
-    let mut record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
+    let record = R::build(input, meta, None, actor).map_err(Error::Validation)?;
     // Creating a record one could not change afterwards would be handing
     // work to someone else in their name.
     if record.owner().is_some() && !policy::require(actor, R::CHANGE)?.covers(actor, record.owner())
@@ -153,26 +176,38 @@ pub async fn create<R: Resource>(
             actor.role.as_str()
         )));
     }
-    let mut tx = store.begin().await?;
-    check_owner(&mut tx, &record, None, actor).await?;
-    record.prepare(&mut tx, None).await?;
-    match records::insert(&mut tx, &record).await {
-        Ok(()) => {}
-        // Taken ids are rare: the key tells, rather than a look-up first.
-        Err(StoreError::Unique(_)) => {
-            drop(tx);
-            let id = record.meta().id;
-            return Err(if records::exists_now(store, R::TABLE, id).await? {
-                Error::conflict(format!("{} {id} already exists", R::ENTITY))
-            } else {
-                Error::conflict(format!("another {} holds one of these values", R::ENTITY))
-            });
-        }
-        Err(e) => return Err(reference_error::<R>(e)),
+    Ok(record)
+}
+
+/// Why [`insert_in`] stored nothing.
+pub enum Inserted {
+    /// A unique value (the id, or another) is taken; the id tried.
+    Taken(Id),
+    Failed(Error),
+}
+
+impl From<Error> for Inserted {
+    fn from(e: Error) -> Self {
+        Inserted::Failed(e)
     }
-    record.after_write(&mut tx, None, actor).await?;
-    audit::record_change(&mut tx, actor, None, Some(&record), hidden(&record, None)).await?;
-    tx.commit().await?;
+}
+
+/// Stores a record made by [`checked_new`] inside the write `tx`, with
+/// what goes with it and its audit entry.
+pub async fn insert_in<R: Resource>(
+    tx: &mut Tx,
+    actor: &Actor,
+    mut record: R,
+) -> Result<R, Inserted> {
+    check_owner(tx, &record, None, actor).await?;
+    record.prepare(tx, None).await?;
+    match records::insert(tx, &record).await {
+        Ok(()) => {}
+        Err(StoreError::Unique(_)) => return Err(Inserted::Taken(record.meta().id)),
+        Err(e) => return Err(reference_error::<R>(e).into()),
+    }
+    record.after_write(tx, None, actor).await?;
+    audit::record_change(tx, actor, None, Some(&record), hidden(&record, None)).await?;
     Ok(record)
 }
 
@@ -210,6 +245,23 @@ pub async fn update_with<R: Resource>(
     };
     let version = input::take_version(&mut patch)?;
     let current: R = get(store, id).await?;
+    let mut tx = store.begin().await?;
+    let record = update_in(&mut tx, actor, scope, current, version, patch).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Applies `patch` to `current` (read at `version`) inside the write `tx`,
+/// checked against `scope` when one is given.
+pub async fn update_in<R: Resource>(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: Option<Scope>,
+    current: R,
+    version: i64,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<R, Error> {
+    let id = current.meta().id;
     if let Some(given) = patch.remove("id")
         && given.as_str().and_then(|s| s.parse::<Id>().ok()) != Some(id)
     {
@@ -220,7 +272,6 @@ pub async fn update_with<R: Resource>(
         _ => serde_json::Map::new(),
     };
     // Who may change the record is settled before what they sent is judged.
-    let mut tx = store.begin().await?;
     if let Some(scope) = scope {
         let target = Target {
             entity: R::ENTITY,
@@ -230,16 +281,16 @@ pub async fn update_with<R: Resource>(
         };
         let named: Vec<String> = patch.keys().cloned().collect();
         let blank = |field: &str| merged.get(field).is_none_or(is_blank);
-        check_change(&mut tx, actor, scope, &target, &named, blank).await?;
+        check_change(tx, actor, scope, &target, &named, blank).await?;
     }
     merged.extend(patch);
     let input: R::Input = input::from_json_value(serde_json::Value::Object(merged))?;
     let mut meta = current.meta().clone();
     meta.version = version;
     let mut record = R::build(input, meta, Some(&current), actor).map_err(Error::Validation)?;
-    check_owner(&mut tx, &record, Some(&current), actor).await?;
-    record.prepare(&mut tx, Some(&current)).await?;
-    match records::update(&mut tx, &mut record)
+    check_owner(tx, &record, Some(&current), actor).await?;
+    record.prepare(tx, Some(&current)).await?;
+    match records::update(tx, &mut record)
         .await
         .map_err(reference_error::<R>)?
     {
@@ -256,10 +307,9 @@ pub async fn update_with<R: Resource>(
         }
         Updated::Missing => return Err(Error::not_found(R::ENTITY, id)),
     }
-    record.after_write(&mut tx, Some(&current), actor).await?;
+    record.after_write(tx, Some(&current), actor).await?;
     let hidden = hidden(&record, Some(&current));
-    audit::record_change(&mut tx, actor, Some(&current), Some(&record), hidden).await?;
-    tx.commit().await?;
+    audit::record_change(tx, actor, Some(&current), Some(&record), hidden).await?;
     Ok(record)
 }
 

@@ -13,6 +13,7 @@ mod deals_extra;
 mod documents;
 mod exports;
 mod forecast;
+mod imports;
 mod quotes;
 mod readiness;
 pub(super) mod session;
@@ -224,6 +225,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(deals_extra::routes())
         .merge(documents::routes())
         .merge(exports::routes())
+        .merge(imports::routes())
         .merge(forecast::routes())
         .merge(quotes::routes())
         .merge(readiness::routes())
