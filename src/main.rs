@@ -356,10 +356,7 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
         "title": args.title, "phone": args.phone,
     });
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref()).await?;
         let input = dealdraft::input::from_json_value(input)?;
         dealdraft::crm::create::<User>(&store, &actor, input).await
     }
@@ -384,10 +381,7 @@ async fn readiness(args: ReadinessArgs) -> anyhow::Result<()> {
     let subject = args.subject.subject()?;
     let store = open(&args.database).await?;
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref()).await?;
         dealdraft::context::readiness::check(&store, &actor, subject, &args.template).await
     }
     .await;
@@ -455,10 +449,7 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
     let request = GenerateRequest::new(args.template, args.subject.subject()?, format, args.draft);
     let store = open(&args.database).await?;
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref()).await?;
         let document = documents::generate::generate(&store, &actor, request).await?;
         documents::content(&store, &actor, document.meta.id).await
     }
@@ -581,10 +572,7 @@ fn render(args: RenderArgs) -> anyhow::Result<()> {
 async fn send(args: SendArgs) -> anyhow::Result<()> {
     let store = open(&args.database).await?;
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref()).await?;
         let credentials = args.smtp.credentials();
         dealdraft::documents::send::send(&store, &actor, credentials.as_ref(), args.document).await
     }
@@ -670,10 +658,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let store = open(&args.database).await?;
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref()).await?;
         let options = ImportOptions {
             kind,
             commit: args.commit,

@@ -185,6 +185,15 @@ pub async fn cli_actor(store: &Store, email: &str) -> Result<Actor, Error> {
     }
 }
 
+/// The user `email` names, else the built-in `system` user: who a command
+/// acts as, by its `--as`.
+pub async fn cli_actor_or_system(store: &Store, email: Option<&str>) -> Result<Actor, Error> {
+    match email {
+        Some(email) => cli_actor(store, email).await,
+        None => Ok(Actor::system()),
+    }
+}
+
 /// How many records a reassignment moved.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Reassigned {

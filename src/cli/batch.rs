@@ -147,13 +147,6 @@ pub struct ArchiveArgs {
     as_user: Option<String>,
 }
 
-async fn actor(store: &Store, as_user: Option<&str>) -> Result<Actor, Error> {
-    match as_user {
-        Some(email) => users::cli_actor(store, email).await,
-        None => Ok(Actor::system()),
-    }
-}
-
 /// Runs `body` on the store of `database`, closing the store afterwards.
 async fn with_store<T>(
     database: &DatabaseArgs,
@@ -169,7 +162,7 @@ pub async fn segment(command: SegmentCommand) -> anyhow::Result<()> {
     match command {
         SegmentCommand::Add(args) => {
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 let input = dealdraft::input::from_json_value(serde_json::json!({
@@ -194,7 +187,7 @@ pub async fn segment(command: SegmentCommand) -> anyhow::Result<()> {
         }
         SegmentCommand::Show(args) => {
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 let segment = segments::by_key(store, &args.segment)
@@ -242,7 +235,7 @@ pub async fn batch(command: BatchCommand) -> anyhow::Result<()> {
         BatchCommand::Start(args) => {
             let format = super::document_format(&args.format)?;
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.work.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.work.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 let request = BatchRequest {
@@ -269,7 +262,7 @@ pub async fn batch(command: BatchCommand) -> anyhow::Result<()> {
         }
         BatchCommand::Resume(args) => {
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.work.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.work.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 batches::get(store, &actor, args.batch)
@@ -281,7 +274,7 @@ pub async fn batch(command: BatchCommand) -> anyhow::Result<()> {
         }
         BatchCommand::Status(args) => {
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 let progress = batches::progress(store, &actor, args.batch)
@@ -307,7 +300,7 @@ pub async fn batch(command: BatchCommand) -> anyhow::Result<()> {
         }
         BatchCommand::Archive(args) => {
             with_store(&args.database, async |store| {
-                let actor = actor(store, args.as_user.as_deref())
+                let actor = users::cli_actor_or_system(store, args.as_user.as_deref())
                     .await
                     .map_err(cli_error)?;
                 write_archive(store, &actor, args.batch, &args.output).await

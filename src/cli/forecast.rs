@@ -44,10 +44,9 @@ pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let format = document_format(&args.format)?;
     let store = open(&args.database).await?;
     let result = async {
-        let actor = match &args.as_user {
-            Some(email) => users::cli_actor(&store, email).await.map_err(cli_error)?,
-            None => Actor::system(),
-        };
+        let actor = users::cli_actor_or_system(&store, args.as_user.as_deref())
+            .await
+            .map_err(cli_error)?;
         let rep_id = match &args.rep {
             Some(email) => Some(
                 users::cli_actor(&store, email)
