@@ -1,16 +1,14 @@
 //! The manager's approval queue: quotes waiting for a decision on their
 //! discount, approved or rejected with a comment.
 
-use axum::Form;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
 use serde_json::{Value, json};
 
 use super::deals::money;
-use super::{PageError, Signed, csrf, error_page, view};
-use crate::auth::policy::{self, Action};
+use super::form::{self, NoticeQuery, Posted};
+use super::{PageError, Signed, view};
+use crate::auth::policy::Action;
 use crate::crm::deals::Deal;
 use crate::crm::{self, ListParams};
 use crate::error::Error;
@@ -18,10 +16,23 @@ use crate::quotes::workflow::{self, Decision};
 use crate::quotes::{self, QuoteFilter, QuoteStatus};
 use crate::store::{Id, Store};
 
+/// What a decision leaves on the queue.
+const NOTICES: &[(&str, &str)] = &[
+    ("approved", "Approved: the rep can send the quote now."),
+    (
+        "rejected",
+        "Rejected: the rep sees your comment on the quote.",
+    ),
+];
+
 /// `GET /approvals`: managers and admins only.
-pub async fn queue(State(store): State<Store>, signed: Signed) -> Result<Html<String>, PageError> {
+pub async fn queue(
+    State(store): State<Store>,
+    signed: Signed,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Html<String>, PageError> {
     // Managers decide on others' quotes; the list shows theirs too, marked.
-    let _scope = policy::require(&signed.actor, Action::ApproveQuotes)?;
+    let _scope = signed.require(Action::ApproveQuotes)?;
     let page = quotes::list(
         &store,
         &signed.actor,
@@ -43,40 +54,25 @@ pub async fn queue(State(store): State<Store>, signed: Signed) -> Result<Html<St
     }
     Ok(view::render(
         "approvals.html",
-        &json!({"me": signed.layout(), "quotes": waiting}),
+        &json!({"me": signed.layout(), "current": "/approvals", "quotes": waiting,
+                "notice": query.text(NOTICES)}),
     )?)
 }
 
-#[derive(Deserialize)]
-pub struct DecisionForm {
-    csrf: Option<String>,
-    decision: String,
-    comment: Option<String>,
-}
-
-/// `POST /approvals/{id}`: approve or reject.
-pub async fn decide(
-    State(store): State<Store>,
-    signed: Signed,
-    Path(id): Path<Id>,
-    headers: HeaderMap,
-    Form(form): Form<DecisionForm>,
-) -> Response {
-    let result = async {
-        csrf::check(&headers, form.csrf.as_deref())?;
-        let comment = form.comment.filter(|c| !c.trim().is_empty());
-        workflow::decide(
-            &store,
-            &signed.actor,
-            id,
-            form.decision == "approve",
-            Decision { comment },
-        )
-        .await
-    }
+/// `POST /approvals/{id}`: approve or reject, with an optional comment.
+pub async fn decide(Path(id): Path<Id>, form: Posted) -> Response {
+    let approve = form.field("decision") == Some("approve");
+    let done = workflow::decide(
+        form.store(),
+        form.actor(),
+        id,
+        approve,
+        Decision {
+            comment: form.text("comment").map(str::to_owned),
+        },
+    )
     .await;
-    match result {
-        Ok(_) => Redirect::to("/approvals").into_response(),
-        Err(e) => error_page(&e),
-    }
+    Posted::answer(
+        done.map(|_| form::notice("/approvals", if approve { "approved" } else { "rejected" })),
+    )
 }

@@ -4,7 +4,6 @@
 //! blank fields are filled right there, a preview, the big generate
 //! button, sending, and the documents made so far.
 
-use axum::Form;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -12,7 +11,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::deals::{every, money};
-use super::{PageError, Signed, csrf, view};
+use super::form::{self, Fields, field, values_of};
+use super::{PageError, Signed, view};
 use crate::auth::users::User;
 use crate::context::Subject;
 use crate::context::readiness;
@@ -56,11 +56,11 @@ impl Choice {
     }
 
     /// The deal page showing this choice, at `section`.
-    fn back(&self, deal: Id, section: &str) -> Redirect {
+    fn back(&self, deal: Id, section: &str) -> String {
         let query =
             serde_urlencoded::to_string([("template", self.template()), ("format", self.format())])
                 .unwrap_or_default();
-        Redirect::to(&format!("/deals/{deal}?{query}#{section}"))
+        format!("/deals/{deal}?{query}#{section}")
     }
 }
 
@@ -257,16 +257,6 @@ async fn questions_with_answers(
     )
 }
 
-/// A form's fields, in order, repeated names kept (multi-choice boxes).
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 fn choice_of(fields: &Fields) -> Choice {
     Choice {
         template: field(fields, "template").map(str::to_owned),
@@ -334,20 +324,17 @@ impl FromRequest<AppState> for Posted {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
         let Path(id) = Path::<Id>::from_request_parts(&mut parts, state)
             .await
             .map_err(|_| super::not_found())?;
-        let headers = parts.headers.clone();
-        let Form(fields) = Form::<Fields>::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| super::error_page(&Error::bad_request("body", e.body_text())))?;
-        csrf::check(&headers, field(&fields, "csrf")).map_err(|e| super::error_page(&e))?;
+        let form::Posted {
+            state,
+            signed,
+            fields,
+        } = form::Posted::from_request(Request::from_parts(parts, body), state).await?;
         let choice = choice_of(&fields);
         Ok(Posted {
-            state: state.clone(),
+            state,
             signed,
             id,
             fields,
@@ -380,7 +367,7 @@ pub async fn log_activity(p: Posted) -> Response {
             "deal_id": p.id,
         }))?;
         crm::create::<Activity>(&p.state.store, &p.signed.actor, input).await?;
-        Ok(notice(p.choice.back(p.id, "activities"), "logged"))
+        Ok(form::notice(&p.choice.back(p.id, "activities"), "logged"))
     }
     .await;
     p.answer(p.id, done).await
@@ -403,21 +390,13 @@ pub async fn save_answers(p: Posted) -> Response {
             let (store, actor) = (&p.state.store, &p.signed.actor);
             profiling::put_answers(store, actor, AnswerSubject::Deal, p.id, changes).await?;
         }
-        Ok(notice(p.choice.back(p.id, "profile"), "saved"))
+        Ok(form::notice(&p.choice.back(p.id, "profile"), "saved"))
     }
     .await;
     p.answer(p.id, done).await
 }
 
 /// Every value the form gave for `name` (several for check boxes).
-fn values_of<'a>(fields: &'a Fields, name: &str) -> Vec<&'a str> {
-    fields
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
 /// `POST /deals/{id}/fill`: one blank field named by the readiness
 /// checklist, written where it lives (the deal, its account or contact,
 /// the rep's profile, or an answer).
@@ -434,7 +413,7 @@ pub async fn fill(p: Posted) -> Response {
         let entity = p.field("entity").unwrap_or_default();
         let record = p.field("id").and_then(|r| r.parse::<Id>().ok());
         write_field(&p.state, &p.signed, entity, record, name, value).await?;
-        Ok(p.choice.back(p.id, "readiness").into_response())
+        Ok(Redirect::to(&p.choice.back(p.id, "readiness")).into_response())
     }
     .await;
     p.answer(p.id, done).await
@@ -576,25 +555,8 @@ pub async fn send(p: Posted) -> Response {
     let done = async {
         let credentials = p.state.options.smtp_credentials.as_ref();
         send::send(&p.state.store, &p.signed.actor, credentials, p.id).await?;
-        Ok(notice(p.choice.back(deal, "documents"), "sent"))
+        Ok(form::notice(&p.choice.back(deal, "documents"), "sent"))
     }
     .await;
     p.answer(deal, done).await
-}
-
-/// `redirect` with a notice the page shows once.
-fn notice(redirect: Redirect, what: &str) -> Response {
-    let mut response = redirect.into_response();
-    if let Some(location) = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-    {
-        let (path, anchor) = location.split_once('#').unwrap_or((location, ""));
-        let joiner = if path.contains('?') { '&' } else { '?' };
-        if let Ok(v) = HeaderValue::from_str(&format!("{path}{joiner}notice={what}#{anchor}")) {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
-    }
-    response.into_response()
 }

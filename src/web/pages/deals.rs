@@ -119,6 +119,7 @@ pub async fn mine(State(store): State<Store>, signed: Signed) -> Result<Html<Str
         "deals.html",
         &json!({
             "me": signed.layout(),
+            "current": "/deals",
             "pipeline": pipeline,
             "next_steps": next_steps,
             "closing": closing,

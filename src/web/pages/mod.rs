@@ -12,6 +12,7 @@ mod approvals;
 pub(super) mod csrf;
 mod deal;
 mod deals;
+mod form;
 mod quote;
 mod session;
 mod view;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
 use crate::auth::users::User;
 use crate::crm;
 use crate::error::Error;
@@ -143,14 +145,53 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// The workspaces' pages in the main menu, each shown to the roles the
+/// policy lets do its job: the menu never offers a page that would answer
+/// 403.
+const NAV: &[(&str, &str, &[Action])] = &[
+    ("/deals", "Deals", &[Action::ReadCrm]),
+    ("/approvals", "Approvals", &[Action::ApproveQuotes]),
+    ("/forecast", "Forecast", &[Action::ReadForecast]),
+    ("/templates", "Templates", &[Action::WriteTemplates]),
+    ("/themes", "Themes", &[Action::WriteTemplates]),
+    ("/questions", "Questions", &[Action::WriteQuestions]),
+    (
+        "/clauses",
+        "Clauses",
+        &[Action::DraftClauses, Action::ApproveClauses],
+    ),
+    ("/reviews", "Reviews", &[Action::ApproveClauses]),
+    ("/batches", "Batches", &[Action::GenerateDocuments]),
+    ("/data", "Import & export", &[Action::ReadCrm]),
+    ("/admin/users", "Users", &[Action::Administer]),
+    ("/admin/settings", "Settings", &[Action::Administer]),
+    ("/audit", "Audit log", &[Action::ReadAudit]),
+];
+
 impl Signed {
-    /// What every page's layout shows of the user.
+    /// What every page's layout shows of the user: who they are, the menu
+    /// for their role, and the token their forms carry.
     fn layout(&self) -> serde_json::Value {
+        let nav: Vec<serde_json::Value> = NAV
+            .iter()
+            .filter(|(.., actions)| actions.iter().any(|a| self.may(*a)))
+            .map(|(href, label, _)| json!({"href": href, "label": label}))
+            .collect();
         json!({
             "name": self.user.name,
             "role": self.actor.role.as_str(),
-            "approves": crate::auth::policy::require(&self.actor, crate::auth::policy::Action::ApproveQuotes).is_ok(),
+            "nav": nav,
             "csrf": self.csrf,
         })
+    }
+
+    /// Whether the user's role may do `action` at all (on some record).
+    fn may(&self, action: Action) -> bool {
+        policy::require(&self.actor, action).is_ok()
+    }
+
+    /// Refuses a page of another role's workspace (403).
+    fn require(&self, action: Action) -> Result<policy::Scope, Error> {
+        policy::require(&self.actor, action)
     }
 }

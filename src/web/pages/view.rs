@@ -118,3 +118,13 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_page_template_compiles() {
+        if let Err(e) = super::TEMPLATES.as_ref() {
+            panic!("{e}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Forms posted to the web app: the fields of a signed-in user's form with
+//! its CSRF token checked, turned into the JSON the domain functions take,
+//! and the redirect back with a notice the page shows once.
+
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{Signed, csrf};
+use crate::auth::Actor;
+use crate::error::Error;
+use crate::store::Store;
+use crate::web::AppState;
+
+/// A form's fields in the order sent; a name may repeat (checkboxes).
+pub type Fields = Vec<(String, String)>;
+
+/// The first value of `name` in `fields`.
+pub fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Every value of `name` in `fields`.
+pub fn values_of<'a>(fields: &'a Fields, name: &str) -> Vec<&'a str> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// A form posted by a signed-in user, its CSRF token checked: a form that
+/// lacks it, or carries another browser's, is refused with 403 before any
+/// handler runs.
+pub struct Posted {
+    pub state: AppState,
+    pub signed: Signed,
+    pub fields: Fields,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let Form(fields) = Form::<Fields>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| super::error_page(&Error::bad_request("body", e.body_text())))?;
+        csrf::check(&headers, field(&fields, "csrf")).map_err(|e| super::error_page(&e))?;
+        Ok(Posted {
+            state: state.clone(),
+            signed,
+            fields,
+        })
+    }
+}
+
+impl Posted {
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.signed.actor
+    }
+
+    /// The value of `name`, as sent.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        field(&self.fields, name)
+    }
+
+    /// The value of `name` trimmed, `None` when blank: an empty input
+    /// means "no value", not an empty text.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.field(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of `name` (a group of checkboxes).
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        values_of(&self.fields, name)
+    }
+
+    /// The fields `names` as a JSON object for the domain's input types:
+    /// a blank field is `null`, so it clears the value on a change.
+    pub fn json(&self, names: &[&str]) -> Value {
+        let object: Map<String, Value> = names
+            .iter()
+            .filter(|name| self.field(name).is_some())
+            .map(|name| {
+                let value = self.text(name).map_or(Value::Null, Value::from);
+                ((*name).to_owned(), value)
+            })
+            .collect();
+        Value::Object(object)
+    }
+
+    /// `done`, or the error as a page; the form's answer either way.
+    pub fn answer(done: Result<Response, Error>) -> Response {
+        done.unwrap_or_else(|e| super::error_page(&e))
+    }
+}
+
+/// The query of a page a form redirected to: which notice to show.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+impl NoticeQuery {
+    /// The text of the notice, from the page's own `table` of codes: the
+    /// address names a code, never the text, so a link cannot make a page
+    /// say something of its choosing.
+    pub fn text(&self, table: &[(&str, &'static str)]) -> Option<&'static str> {
+        let code = self.notice.as_deref()?;
+        table
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, text)| *text)
+    }
+}
+
+/// A redirect to `path` (anchor included) showing notice `code` once.
+pub fn notice(path: &str, code: &str) -> Response {
+    let (path, anchor) = path.split_once('#').unwrap_or((path, ""));
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    let anchor = if anchor.is_empty() {
+        String::new()
+    } else {
+        format!("#{anchor}")
+    };
+    let location = format!("{path}{joiner}notice={code}{anchor}");
+    match HeaderValue::from_str(&location) {
+        Ok(value) => {
+            let mut response = Redirect::to("/").into_response();
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(_) => Redirect::to(path).into_response(),
+    }
+}
