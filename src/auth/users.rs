@@ -194,6 +194,23 @@ pub async fn cli_actor_or_system(store: &Store, email: Option<&str>) -> Result<A
     }
 }
 
+/// Someone who can own deals, as boards and pickers name them.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Seller {
+    pub id: Id,
+    pub name: String,
+}
+
+/// The active reps and managers, by name: whom a team board can be
+/// narrowed to. Every role that reads the CRM sees owners' names anyway.
+pub async fn sellers(store: &Store, actor: &Actor) -> Result<Vec<Seller>, Error> {
+    policy::allow(actor, Action::ReadCrm)?;
+    let mut sql = Sql::new("SELECT id, name FROM users WHERE active = ");
+    sql.bind(true)
+        .push(" AND role IN ('rep', 'manager') ORDER BY name, id");
+    Ok(store.fetch_all(&sql).await?)
+}
+
 /// How many records a reassignment moved.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Reassigned {

@@ -1,18 +1,15 @@
 //! Accounts: the companies deals are made with.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::validate::{Check, LINE_MAX, TEXT_MAX};
 use super::{Resource, owner};
 use crate::auth::Actor;
-use crate::auth::policy::{self, Action};
-use crate::error::{Error, FieldErrors};
+use crate::error::FieldErrors;
 use crate::store::records::{Dependent, Filter, Filters, Meta, Record};
 use crate::store::search::join_present;
-use crate::store::{Id, Sql, Store, Value};
+use crate::store::{Id, Value};
 
 crate::text_enum! {
     /// Whether the finance team lets new business go ahead.
@@ -172,22 +169,4 @@ impl Resource for Account {
     fn owner(&self) -> Option<Id> {
         Some(self.owner_id)
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct NameRow {
-    id: Id,
-    name: String,
-}
-
-/// The names of accounts `ids`, in one query (pages list many deals).
-pub async fn names(store: &Store, actor: &Actor, ids: &[Id]) -> Result<HashMap<Id, String>, Error> {
-    policy::allow(actor, Action::ReadCrm)?;
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut sql = Sql::new("SELECT id, name FROM accounts WHERE id IN (");
-    sql.bind_list(ids.iter().copied()).push(")");
-    let rows: Vec<NameRow> = store.fetch_all(&sql).await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }

@@ -96,6 +96,32 @@ pub async fn get<R: Resource>(store: &Store, id: Id) -> Result<R, Error> {
         .ok_or_else(|| Error::not_found(R::ENTITY, id))
 }
 
+#[derive(sqlx::FromRow)]
+struct NameRow {
+    id: Id,
+    name: String,
+}
+
+/// The names of records `ids` of a collection with a `name` column
+/// (accounts; users, as the owners of records), in one query: pages list
+/// many records at once. Names are what every role reading the CRM sees
+/// on the records anyway.
+pub async fn names<R: Record>(
+    store: &Store,
+    actor: &Actor,
+    ids: &[Id],
+) -> Result<std::collections::HashMap<Id, String>, Error> {
+    policy::allow(actor, Action::ReadCrm)?;
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut sql =
+        crate::store::Sql::new(format!("SELECT id, name FROM {} WHERE id IN (", R::TABLE));
+    sql.bind_list(ids.iter().copied()).push(")");
+    let rows: Vec<NameRow> = store.fetch_all(&sql).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
 /// The record whose `key` is `key`, or whose id it is: how collections
 /// with a stable key (templates, clauses, segments) are named.
 pub async fn by_key<R: Record>(store: &Store, key: &str) -> Result<R, Error> {

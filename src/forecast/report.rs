@@ -216,10 +216,19 @@ const WON: Rgb<u8> = Rgb([76, 153, 80]);
 const GRID: Rgb<u8> = Rgb([220, 224, 230]);
 const AXIS: Rgb<u8> = Rgb([90, 90, 90]);
 
-/// Bars of each month's weighted pipeline (blue) and won (green), on a
-/// grid of quarters of the largest, as a PNG. Pixel positions are the only
-/// place the forecast meets floating point.
-pub fn month_chart(forecast: &Json) -> Result<Vec<u8>, image::ImageError> {
+/// One month of the chart: its weighted pipeline and what was won, each
+/// as a share of the largest figure of any month (0 to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthBars {
+    pub month: String,
+    pub weighted: f64,
+    pub won: f64,
+}
+
+/// The bars of the month chart, drawn as a PNG in the report and as SVG in
+/// the web app. Bar heights are the only place the forecast meets
+/// floating point.
+pub fn month_bars(forecast: &Json) -> Vec<MonthBars> {
     let months = forecast["by_month"].as_array().cloned().unwrap_or_default();
     let figure = |month: &Json, key: &str| {
         month[key]
@@ -233,6 +242,21 @@ pub fn month_chart(forecast: &Json) -> Result<Vec<u8>, image::ImageError> {
         .iter()
         .flat_map(|m| [figure(m, "weighted"), figure(m, "won")])
         .fold(0.0_f64, f64::max);
+    let share = |value: f64| if largest > 0.0 { value / largest } else { 0.0 };
+    months
+        .iter()
+        .map(|m| MonthBars {
+            month: m["month"].as_str().unwrap_or_default().to_owned(),
+            weighted: share(figure(m, "weighted")),
+            won: share(figure(m, "won")),
+        })
+        .collect()
+}
+
+/// Bars of each month's weighted pipeline (blue) and won (green), on a
+/// grid of quarters of the largest, as a PNG.
+pub fn month_chart(forecast: &Json) -> Result<Vec<u8>, image::ImageError> {
+    let months = month_bars(forecast);
     let mut image = RgbImage::from_pixel(WIDTH, HEIGHT, Rgb([255, 255, 255]));
     let plot_height = HEIGHT - 2 * MARGIN;
     let base = HEIGHT - MARGIN;
@@ -242,14 +266,11 @@ pub fn month_chart(forecast: &Json) -> Result<Vec<u8>, image::ImageError> {
     }
     let slot = (WIDTH - 2 * MARGIN) / (months.len().max(1) as u32);
     let bar = (slot / 3).max(1);
-    let height = |value: f64| match largest > 0.0 {
-        true => ((value / largest) * f64::from(plot_height)).round() as u32,
-        false => 0,
-    };
+    let height = |share: f64| (share * f64::from(plot_height)).round() as u32;
     for (i, month) in months.iter().enumerate() {
         let left = MARGIN + slot * i as u32 + slot / 6;
-        for (offset, key, colour) in [(0, "weighted", WEIGHTED), (bar, "won", WON)] {
-            let h = height(figure(month, key)).min(plot_height);
+        for (offset, share, colour) in [(0, month.weighted, WEIGHTED), (bar, month.won, WON)] {
+            let h = height(share).min(plot_height);
             fill(
                 &mut image,
                 left + offset,

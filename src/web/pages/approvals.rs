@@ -5,10 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use serde_json::{Value, json};
 
-use super::deals::money;
 use super::form::{self, NoticeQuery, Posted};
 use super::{PageError, Signed, view};
 use crate::auth::policy::Action;
+use crate::auth::users::User;
 use crate::crm::deals::Deal;
 use crate::crm::{self, ListParams};
 use crate::error::Error;
@@ -32,7 +32,7 @@ pub async fn queue(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Html<String>, PageError> {
     // Managers decide on others' quotes; the list shows theirs too, marked.
-    let _scope = signed.require(Action::ApproveQuotes)?;
+    signed.require(Action::ApproveQuotes)?;
     let page = quotes::list(
         &store,
         &signed.actor,
@@ -45,11 +45,24 @@ pub async fn queue(
     .await?;
     let mut waiting: Vec<Value> =
         serde_json::from_str(&page.items).map_err(|e| Error::Internal(e.to_string()))?;
+    let deal_ids: Vec<Id> = waiting
+        .iter()
+        .filter_map(|q| q["deal_id"].as_str()?.parse().ok())
+        .collect();
+    let owner_ids: Vec<Id> = waiting
+        .iter()
+        .filter_map(|q| q["owner_id"].as_str()?.parse().ok())
+        .collect();
+    let deals = crm::names::<Deal>(&store, &signed.actor, &deal_ids).await?;
+    let owners = crm::names::<User>(&store, &signed.actor, &owner_ids).await?;
+    let name = |names: &std::collections::HashMap<Id, String>, v: &Value| {
+        v.as_str()
+            .and_then(|id| id.parse::<Id>().ok())
+            .and_then(|id| names.get(&id).cloned())
+    };
     for q in &mut waiting {
-        q["money"] = money(&q["totals"]["total"], &q["currency"]).into();
-        if let Some(deal) = q["deal_id"].as_str().and_then(|d| d.parse().ok()) {
-            q["deal_name"] = crm::get::<Deal>(&store, deal).await?.name.into();
-        }
+        q["deal_name"] = name(&deals, &q["deal_id"]).into();
+        q["owner_name"] = name(&owners, &q["owner_id"]).into();
         q["own"] = (q["owner_id"] == signed.actor.user_id.to_string()).into();
     }
     Ok(view::render(

@@ -30,7 +30,6 @@ use crate::settings;
 use crate::store::Id;
 use crate::templates::store::{Template, TemplateFilter};
 use crate::web::AppState;
-use crate::web::api::immutable_file;
 
 /// Which document the panel is about.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -535,9 +534,7 @@ pub async fn generate(p: Posted) -> Response {
         let mut request = GenerateRequest::new(template, Subject::Deal(p.id), format, false);
         request.quote_id = p.field("quote_id").and_then(|q| q.parse().ok());
         let document = generate::generate(store, actor, request).await?;
-        let (document, bytes) = documents::content(store, actor, document.meta.id).await?;
-        let name = Some(document.file_name.as_str());
-        immutable_file(&document.content_type, &document.sha256, name, bytes)
+        super::download(store, actor, document.meta.id).await
     }
     .await;
     p.answer(p.id, done).await

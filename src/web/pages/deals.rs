@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{PageError, Signed, view};
+use crate::auth::users::{self, User};
 use crate::auth::{Actor, Role};
-use crate::crm::accounts::{self, Account, AccountFilter};
+use crate::crm::accounts::{Account, AccountFilter};
 use crate::crm::contacts::{Contact, ContactFilter};
 use crate::crm::deals::{Deal, DealFilter, Stage};
 use crate::crm::{self, ListParams, Resource};
@@ -62,20 +63,45 @@ pub(super) fn money(amount: &Value, currency: &Value) -> Option<String> {
     format::money(amount, currency.as_str()?, "en").ok()
 }
 
-/// `GET /deals`: the signed-in rep's deals (everyone's for other roles).
-pub async fn mine(State(store): State<Store>, signed: Signed) -> Result<Html<String>, PageError> {
+#[derive(Debug, Default, Deserialize)]
+pub struct Board {
+    /// One rep's deals on the team board; blank for the whole team.
+    owner: Option<String>,
+}
+
+/// `GET /deals`: the signed-in rep's deals; for the other roles the team
+/// board, everyone's or one rep's.
+pub async fn mine(
+    State(store): State<Store>,
+    signed: Signed,
+    Query(board): Query<Board>,
+) -> Result<Html<String>, PageError> {
     let actor = &signed.actor;
+    let team = actor.role != Role::Rep;
+    let chosen = match board.owner.as_deref().map(str::trim) {
+        Some(owner) if team && !owner.is_empty() => Some(
+            owner
+                .parse::<Id>()
+                .map_err(|_| Error::invalid("owner", "choose a rep from the list"))?,
+        ),
+        _ => None,
+    };
     // A rep's pipeline is their own; the other roles look after everyone's.
     let filter = DealFilter {
-        owner_id: (actor.role == Role::Rep).then_some(actor.user_id),
+        owner_id: if team { chosen } else { Some(actor.user_id) },
         ..DealFilter::default()
     };
     let deals = every::<Deal>(&store, actor, &filter, None).await?;
-    let accounts = account_names(&store, actor, &deals).await?;
+    let owners = names_of::<User>(&store, actor, &deals, "owner_id").await?;
+    let accounts = names_of::<Account>(&store, actor, &deals, "account_id").await?;
     let shown = |d: &Value| {
         let mut d = d.clone();
         d["account_name"] = accounts
             .get(d["account_id"].as_str().unwrap_or_default())
+            .cloned()
+            .into();
+        d["owner_name"] = owners
+            .get(d["owner_id"].as_str().unwrap_or_default())
             .cloned()
             .into();
         d["money"] = money(&d["amount"], &d["currency"]).into();
@@ -125,6 +151,9 @@ pub async fn mine(State(store): State<Store>, signed: Signed) -> Result<Html<Str
             "closing": closing,
             "today": today.to_string(),
             "count": deals.len(),
+            "team": team,
+            "owners": if team { users::sellers(&store, actor).await? } else { Vec::new() },
+            "owner": chosen.map(|c| c.to_string()),
         }),
     )?)
 }
@@ -134,19 +163,21 @@ fn date_key(v: &Value) -> String {
     v.as_str().map_or_else(|| "9999".to_owned(), str::to_owned)
 }
 
-/// The names of the accounts of `deals`, by id.
-async fn account_names(
+/// The names of the records of collection `R` that `deals` name in
+/// field `key` (their accounts, their owners), by id.
+async fn names_of<R: crate::store::records::Record>(
     store: &Store,
     actor: &Actor,
     deals: &[Value],
+    key: &str,
 ) -> Result<HashMap<String, String>, Error> {
     let mut ids: Vec<Id> = deals
         .iter()
-        .filter_map(|d| d["account_id"].as_str()?.parse().ok())
+        .filter_map(|d| d[key].as_str()?.parse().ok())
         .collect();
     ids.sort();
     ids.dedup();
-    Ok(accounts::names(store, actor, &ids)
+    Ok(crm::names::<R>(store, actor, &ids)
         .await?
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
@@ -171,7 +202,7 @@ pub async fn search(
         (Vec::new(), Vec::new(), Vec::new())
     } else {
         let deals = every::<Deal>(&store, actor, &DealFilter::default(), Some(q)).await?;
-        let names = account_names(&store, actor, &deals).await?;
+        let names = names_of::<Account>(&store, actor, &deals, "account_id").await?;
         let deals = deals
             .into_iter()
             .map(|mut d| {

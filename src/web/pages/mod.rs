@@ -12,6 +12,7 @@ mod approvals;
 pub(super) mod csrf;
 mod deal;
 mod deals;
+mod forecast;
 mod form;
 mod quote;
 mod session;
@@ -29,8 +30,11 @@ use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::auth::users::User;
 use crate::crm;
+use crate::documents;
 use crate::error::Error;
+use crate::store::{Id, Store};
 use crate::web::AppState;
+use crate::web::api::immutable_file;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}/send", post(deal::send))
         .route("/approvals", get(approvals::queue))
         .route("/approvals/{id}", post(approvals::decide))
+        .route("/forecast", get(forecast::page))
+        .route("/forecast/report", post(forecast::report))
         .route("/static/{file}", get(view::asset))
 }
 
@@ -116,6 +122,18 @@ pub fn not_found() -> Response {
     error_page(&Error::NotFound(
         "There is no page at this address.".to_owned(),
     ))
+}
+
+/// Document `id` as a download: what a button that makes a document
+/// answers with.
+async fn download(store: &Store, actor: &Actor, id: Id) -> Result<Response, Error> {
+    let (document, bytes) = documents::content(store, actor, id).await?;
+    immutable_file(
+        &document.content_type,
+        &document.sha256,
+        Some(&document.file_name),
+        bytes,
+    )
 }
 
 /// The signed-in user of a page, and the token its forms carry; without a
@@ -190,8 +208,9 @@ impl Signed {
         policy::require(&self.actor, action).is_ok()
     }
 
-    /// Refuses a page of another role's workspace (403).
-    fn require(&self, action: Action) -> Result<policy::Scope, Error> {
-        policy::require(&self.actor, action)
+    /// Refuses a page of another role's workspace (403). Which records
+    /// the user may touch is the domain functions' to check.
+    fn require(&self, action: Action) -> Result<(), Error> {
+        policy::require(&self.actor, action).map(|_| ())
     }
 }

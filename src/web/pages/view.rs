@@ -2,17 +2,21 @@
 //! (`assets/web/`), compiled into the binary: the server needs no files
 //! and no network at run time.
 
+use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::digest::sha256_hex;
 use crate::error::Error;
+use crate::templates::format;
 
 const PAGES: &[(&str, &str)] = &[
     (
@@ -48,6 +52,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../../templates/web/approvals.html"),
     ),
     (
+        "forecast.html",
+        include_str!("../../../templates/web/forecast.html"),
+    ),
+    (
         "error.html",
         include_str!("../../../templates/web/error.html"),
     ),
@@ -57,10 +65,25 @@ const PAGES: &[(&str, &str)] = &[
 /// text.
 static TEMPLATES: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     let mut tera = Tera::default();
+    tera.register_filter("money", money);
     tera.add_raw_templates(PAGES.iter().copied())
         .map_err(|e| format!("{e:?}"))?;
     Ok(tera)
 });
+
+/// `{{ amount | money(currency="EUR") }}`: a decimal amount (as the API
+/// writes it, a string) as the English locale writes money; a blank or
+/// unreadable amount prints as it is, so a page never fails on one.
+fn money(value: &tera::Value, args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let currency = args.get("currency").and_then(tera::Value::as_str);
+    let amount = value.as_str().and_then(|a| Decimal::from_str(a).ok());
+    Ok(match (amount, currency) {
+        (Some(amount), Some(currency)) => {
+            format::money(amount, currency, "en").map_or_else(|_| value.clone(), tera::Value::from)
+        }
+        _ => value.clone(),
+    })
+}
 
 /// Page `name` rendered with `data`. A template that fails is a bug:
 /// logged, and answered as one.
