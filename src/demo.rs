@@ -193,7 +193,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
     .await?;
 
     let mut made = Vec::new();
-    let [_, _, marketing, legal, _] = staff.as_slice() else {
+    let [rep, _, marketing, legal, _] = staff.as_slice() else {
         return Err(Error::Internal("the demo staff is incomplete".to_owned()));
     };
     made.push(seed_clauses(store, marketing, legal).await?);
@@ -348,6 +348,26 @@ pub async fn seed(store: &Store) -> Result<Seeded, Error> {
             );
             request.quote_id = Some(quote.meta.id);
             sample = Some(request);
+        } else if currency == book.currency {
+            // A deep discount the rep sends for approval: the manager's
+            // queue has something to decide.
+            let entry = book.entries.0.first().map(|e| e.product_id);
+            let quote = quotes::create(
+                store,
+                rep,
+                parse(json!({
+                    "deal_id": deal.meta.id, "price_book_id": book.meta.id, "currency": "EUR",
+                    "lines": [{"product_id": entry, "quantity": "30", "tax_rate": "25"}],
+                    "discount_percent": "22", "valid_until": close,
+                    "payment_terms": "30 days net from invoice",
+                }))?,
+            )
+            .await?;
+            quotes::workflow::submit(store, rep, quote.meta.id).await?;
+            made.push(format!(
+                "    quote revision {} at {} % off list, waiting for the manager's approval",
+                quote.revision, quote.totals.0.effective_discount_percent.0
+            ));
         }
     }
     let segment: Segment = crm::create(
@@ -462,9 +482,26 @@ async fn seed_clauses(store: &Store, marketing: &Actor, legal: &Actor) -> Result
     )
     .await?;
     template_store::publish(store, marketing, "terms").await?;
+    // Marketing asks for longer payment terms: legal's review queue has
+    // a change to read word by word.
+    let longer = versions::create(
+        store,
+        marketing,
+        "payment-terms",
+        NewVersion {
+            variant: None,
+            rule: None,
+            body: Some(
+                "Invoices are due within 45 days of their date. Late payments bear interest at the statutory rate."
+                    .to_owned(),
+            ),
+        },
+    )
+    .await?;
+    workflow::submit(store, marketing, longer.meta.id).await?;
     Ok(
         "  clauses liability, payment-terms and governing-law (German, US and English law), \
-        approved; the template `terms` prints them"
+        approved; the template `terms` prints them; 45-day payment terms wait for legal's review"
             .to_owned(),
     )
 }

@@ -368,3 +368,53 @@ async fn the_deal_page_warns_of_credit_remembers_answers_and_previews(app: &mut 
 }
 
 both_backends!(the_deal_page_warns_of_credit_remembers_answers_and_previews);
+
+/// Every workspace page, and the roles it is for: the policy's table, as
+/// a user meets it.
+const WORKSPACES: &[(&str, &[&str])] = &[
+    ("/deals", &["rep", "manager", "marketing", "legal", "admin"]),
+    ("/approvals", &["manager", "admin"]),
+    ("/forecast", &["rep", "manager", "admin"]),
+    ("/templates", &["marketing", "admin"]),
+    ("/themes", &["marketing", "admin"]),
+    ("/questions", &["manager", "marketing", "admin"]),
+    ("/clauses", &["marketing", "legal"]),
+    ("/reviews", &["legal"]),
+    ("/batches", &["rep", "manager", "marketing", "admin"]),
+    ("/data", &["rep", "manager", "marketing", "legal", "admin"]),
+    ("/admin/users", &["admin"]),
+    ("/admin/settings", &["admin"]),
+    ("/audit", &["manager", "legal", "admin"]),
+];
+
+/// Each role reaches its own workspaces and gets the 403 page on every
+/// other; the menu offers exactly the pages that open.
+async fn each_role_reaches_its_workspaces_and_no_other(app: &mut TestApp) {
+    for role in ["rep", "manager", "marketing", "legal", "admin"] {
+        let (_, email, password) = app.new_user(role).await;
+        let mut browser = Browser::new(app);
+        browser.sign_in(&email, &password).await;
+        let menu = browser.get("/deals").await.body;
+        let menu = &menu[menu.find("<nav").expect("a menu")..menu.find("</nav>").expect("its end")];
+        for (path, roles) in WORKSPACES {
+            let page = browser.get(path).await;
+            let allowed = roles.contains(&role);
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(page.status, expected, "{role} {path}");
+            if !allowed {
+                assert!(page.body.contains("Not for your role"), "{role} {path}");
+            }
+            assert_eq!(
+                menu.contains(&format!("href=\"{path}\"")),
+                allowed,
+                "{role}'s menu and {path}"
+            );
+        }
+    }
+}
+
+both_backends!(each_role_reaches_its_workspaces_and_no_other);
