@@ -418,3 +418,91 @@ async fn each_role_reaches_its_workspaces_and_no_other(app: &mut TestApp) {
 }
 
 both_backends!(each_role_reaches_its_workspaces_and_no_other);
+
+/// The post forms of `html`: their action and whether they send files.
+fn post_forms(html: &str) -> Vec<(String, bool)> {
+    let attribute = |tag: &str, name: &str| {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..].split('"').next()?.replace("&amp;", "&"))
+    };
+    html.match_indices("<form")
+        .filter_map(|(at, _)| {
+            let tag = &html[at..at + html[at..].find('>')?];
+            let post = attribute(tag, "method").is_some_and(|m| m.eq_ignore_ascii_case("post"));
+            let multipart = attribute(tag, "enctype").is_some_and(|e| e.contains("multipart"));
+            Some((attribute(tag, "action")?, multipart)).filter(|_| post)
+        })
+        .collect()
+}
+
+/// The pages one step into a workspace from its first page (an editor, a
+/// clause, a user), a few of each.
+fn inner_links(html: &str, workspace: &str) -> Vec<String> {
+    let mut links: Vec<String> = html
+        .match_indices(&format!("href=\"{workspace}/"))
+        .filter_map(|(at, _)| {
+            let link = html[at + 6..].split('"').next()?;
+            Some(link.replace("&amp;", "&"))
+        })
+        .filter(|link| !link.contains("/api/"))
+        .collect();
+    links.dedup();
+    links.truncate(3);
+    links
+}
+
+/// Every post form of every workspace, and of the pages one step in,
+/// refuses a post without its CSRF token with the 403 page — before it
+/// reads anything else, so nothing is written.
+async fn every_workspace_form_needs_its_csrf_token(app: &mut TestApp) {
+    // Something to open in each workspace.
+    app.new_question("budget", "number", "deal").await;
+    let (_, legal) = app.signed_in("legal").await;
+    app.request_as(
+        Some(&legal),
+        Method::POST,
+        "/api/v1/clauses",
+        Some(&json!({"key": "warranty", "title": "Warranty", "category": "warranty"})),
+    )
+    .await
+    .expect(201);
+    let mut checked = 0;
+    for role in ["manager", "marketing", "legal", "admin"] {
+        let (_, email, password) = app.new_user(role).await;
+        let mut browser = Browser::new(app);
+        browser.sign_in(&email, &password).await;
+        for (workspace, roles) in WORKSPACES {
+            if !roles.contains(&role) {
+                continue;
+            }
+            let first = browser.get(workspace).await.body;
+            let mut pages = vec![first.clone()];
+            for link in inner_links(&first, workspace) {
+                pages.push(browser.get(&link).await.body);
+            }
+            for (action, multipart) in pages.iter().flat_map(|p| post_forms(p)) {
+                let page = if multipart {
+                    browser
+                        .post_multipart(
+                            &action,
+                            &[("kind", "contacts")],
+                            &[("file", "x.csv", b"a")],
+                        )
+                        .await
+                } else {
+                    browser.post(&action, &[("name", "x")]).await
+                };
+                assert_eq!(page.status, StatusCode::FORBIDDEN, "{role} {action}");
+                assert!(
+                    page.body.contains("did not come from dealdraft"),
+                    "{role} {action}: {}",
+                    page.body
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} forms were found");
+}
+
+both_backends!(every_workspace_form_needs_its_csrf_token);

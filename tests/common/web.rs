@@ -2,7 +2,7 @@
 //! a client that keeps its cookies, follows no redirect (so tests see
 //! them), and picks up the CSRF token each page's forms carry.
 
-use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode, redirect};
 
 use super::TestApp;
@@ -47,14 +47,14 @@ impl PageClient {
         &mut self,
         method: Method,
         path: &str,
-        form: Option<&[(&str, &str)]>,
+        body: Option<(String, Vec<u8>)>,
     ) -> Page {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
             .header(COOKIE, self.cookie_header());
-        if let Some(form) = form {
-            request = request.form(form);
+        if let Some((content_type, bytes)) = body {
+            request = request.header(CONTENT_TYPE, content_type).body(bytes);
         }
         let response = request.send().await.expect("an answer");
         for set in response.headers().get_all(SET_COOKIE) {
@@ -94,7 +94,47 @@ impl PageClient {
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
+        let encoded = serde_urlencoded::to_string(form).expect("a form encodes");
+        let body = (
+            "application/x-www-form-urlencoded".to_owned(),
+            encoded.into_bytes(),
+        );
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// Posts a `multipart/form-data` body of `fields` (name, value) and
+    /// `files` (name, file name, bytes), as a form with a file input does.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "dealdraft-test-boundary-7f3a9c";
+        let mut bytes = Vec::new();
+        for (name, value) in fields {
+            bytes.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, file_name, content) in files {
+            bytes.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                     filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            bytes.extend_from_slice(content);
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send(Method::POST, path, Some((content_type, bytes)))
+            .await
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
