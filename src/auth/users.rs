@@ -1,5 +1,7 @@
 //! Users: who signs in, with which role.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -192,6 +194,25 @@ pub async fn cli_actor_or_system(store: &Store, email: Option<&str>) -> Result<A
         Some(email) => cli_actor(store, email).await,
         None => Ok(Actor::system()),
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct NameRow {
+    id: Id,
+    name: String,
+}
+
+/// The names of users `ids`, in one query: what pages show of who wrote,
+/// submitted or decided something. Only the name: the record itself is
+/// the admin's to read.
+pub async fn names(store: &Store, ids: &[Id]) -> Result<HashMap<Id, String>, Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new("SELECT id, name FROM users WHERE id IN (");
+    sql.bind_list(ids.iter().copied()).push(")");
+    let rows: Vec<NameRow> = store.fetch_all(&sql).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 /// How many records a reassignment moved.
