@@ -51,6 +51,7 @@ async fn refresh_stored_json(store: &store::Store) -> Result<(), error::Error> {
         + refresh::<crm::activities::Activity>(store).await?
         + refresh::<crm::profiling::Question>(store).await?
         + refresh::<templates::store::Template>(store).await?
+        + refresh::<clauses::versions::ClauseVersion>(store).await?
         + refresh::<brand::themes::StoredTheme>(store).await?;
     if rendered > 0 {
         tracing::info!(rendered, "stored records rendered in their current shape");

@@ -272,6 +272,10 @@ async fn legal_alone_approves_and_documents_print_only_approved_wording(app: &mu
         .map(|v| (v["number"].as_i64().unwrap(), v["status"].as_str().unwrap()))
         .collect();
     assert_eq!(statuses, vec![(2, "approved"), (1, "retired")]);
+    assert_eq!(
+        versions["items"][1]["retire_comment"],
+        "superseded by version 2"
+    );
     let third = generate(app, &rep, "terms", &deal, false).await.expect(201);
     assert_eq!(third["clause_versions"], json!([id_of(&v2)]));
     if let Some(text) = text_of(app, &rep, &third).await {
@@ -360,7 +364,19 @@ async fn legal_alone_approves_and_documents_print_only_approved_wording(app: &mu
         .assert_error(403, "forbidden", &[]);
     post(app, &legal, &version_path(&v2, "retire"), json!({}))
         .await
-        .expect(200);
+        .assert_error(422, "validation_failed", &["comment"]);
+    let retired = post(
+        app,
+        &legal,
+        &version_path(&v2, "retire"),
+        json!({"comment": "The cap is no longer enforceable."}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        retired["retire_comment"],
+        "The cap is no longer enforceable."
+    );
     let refused = generate(app, &rep, "terms", &deal, false).await;
     refused.assert_error(409, "clause_unavailable", &[]);
     assert!(

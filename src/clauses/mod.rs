@@ -6,6 +6,7 @@
 //! records it, so legal can ask where a version went ([`usage`]).
 
 pub mod diff;
+pub mod library;
 pub mod resolve;
 pub mod usage;
 pub mod versions;

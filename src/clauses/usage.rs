@@ -42,6 +42,14 @@ pub struct WhereUsed {
     pub next_cursor: Option<String>,
 }
 
+/// A page of the documents that printed a version.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DocumentPage {
+    /// Oldest first.
+    pub documents: Vec<DocumentUse>,
+    pub next_cursor: Option<String>,
+}
+
 /// Where version `id` is used, as far as `actor` may read documents (a
 /// rep sees their own).
 pub async fn where_used(
@@ -50,8 +58,31 @@ pub async fn where_used(
     id: Id,
     params: &ListParams,
 ) -> Result<WhereUsed, Error> {
-    let scope = policy::require(actor, Action::ReadDocuments)?;
+    // Refused before telling whether the version exists; the documents
+    // are narrowed to the actor's own by the same grant below.
+    let _scope = policy::require(actor, Action::ReadDocuments)?;
     let version = versions::get(store, id).await?;
+    let page = documents(store, actor, id, params).await?;
+    let templates = template_store::using_clause(store, &version.clause_key).await?;
+    Ok(WhereUsed {
+        version,
+        templates,
+        documents: page.documents,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// The documents that printed version `id`, a page at a time, as far as
+/// `actor` may read documents: the templates are the same for every
+/// version of a clause, so a page listing several versions asks for them
+/// once.
+pub async fn documents(
+    store: &Store,
+    actor: &Actor,
+    id: Id,
+    params: &ListParams,
+) -> Result<DocumentPage, Error> {
+    let scope = policy::require(actor, Action::ReadDocuments)?;
     let query = params.query(false)?;
     let mut sql = Sql::new(
         "SELECT d.id AS document_id, d.template AS template, d.format AS format, \
@@ -85,10 +116,7 @@ pub async fn where_used(
     } else {
         None
     };
-    let templates = template_store::using_clause(store, &version.clause_key).await?;
-    Ok(WhereUsed {
-        version,
-        templates,
+    Ok(DocumentPage {
         documents,
         next_cursor,
     })

@@ -58,11 +58,15 @@ pub struct ClauseVersion {
     pub review_comment: Option<String>,
     pub retired_by: Option<Id>,
     pub retired_at: Option<Timestamp>,
+    /// Why legal retired it, or which version superseded it.
+    pub retire_comment: Option<String>,
 }
 
 impl Record for ClauseVersion {
     const TABLE: &'static str = "clause_versions";
     const ENTITY: &'static str = "clause version";
+    // 2: `retire_comment`.
+    const RENDER_VERSION: i64 = 2;
 
     crate::meta_in_field!();
 
@@ -83,6 +87,7 @@ impl Record for ClauseVersion {
             ("review_comment", self.review_comment.clone().into()),
             ("retired_by", self.retired_by.into()),
             ("retired_at", self.retired_at.into()),
+            ("retire_comment", self.retire_comment.clone().into()),
         ]
     }
 
@@ -169,6 +174,7 @@ pub async fn create(
         review_comment: None,
         retired_by: None,
         retired_at: None,
+        retire_comment: None,
     };
     records::insert(&mut tx, &version).await?;
     audit::record_change(&mut tx, actor, None, Some(&version), audit::Changes::new()).await?;

@@ -18,11 +18,25 @@ use crate::crm::validate::{Check, TEXT_MAX};
 use crate::error::Error;
 use crate::store::{Id, Sql, Store, Timestamp};
 
-/// Legal's word on a version: required to reject.
+/// Legal's word on a version: required to reject or retire.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     pub comment: Option<String>,
+}
+
+impl Review {
+    /// The comment, checked; `why` is what to ask for when it is required
+    /// and missing.
+    fn comment(self, required: Option<&str>) -> Result<Option<String>, Error> {
+        let mut c = Check::new();
+        let comment = c.text("comment", self.comment, TEXT_MAX);
+        if let (Some(why), None) = (required, &comment) {
+            c.errors.add("comment", format!("required: {why}"));
+        }
+        c.finish().map_err(Error::Validation)?;
+        Ok(comment)
+    }
 }
 
 fn refuse(version: &ClauseVersion, what: &str) -> Error {
@@ -73,13 +87,7 @@ pub async fn decide(
             if approve { "approved" } else { "rejected" },
         ));
     }
-    let mut c = Check::new();
-    let comment = c.text("comment", review.comment, TEXT_MAX);
-    if !approve && comment.is_none() {
-        c.errors
-            .add("comment", "required: say what has to change in the text");
-    }
-    c.finish().map_err(Error::Validation)?;
+    let comment = review.comment((!approve).then_some("say what has to change in the text"))?;
     let now = Timestamp::now();
     let mut changes = Vec::new();
     if approve && let Some(old) = in_state(store, &current, ClauseStatus::Approved).await? {
@@ -87,6 +95,7 @@ pub async fn decide(
         retired.status = ClauseStatus::Retired;
         retired.retired_by = Some(actor.user_id);
         retired.retired_at = Some(now);
+        retired.retire_comment = Some(format!("superseded by version {}", current.number));
         changes.push((old, retired));
     }
     let mut next = current.clone();
@@ -103,17 +112,27 @@ pub async fn decide(
 }
 
 /// Takes an approved version out of use: documents made from now on no
-/// longer print it.
-pub async fn retire(store: &Store, actor: &Actor, id: Id) -> Result<ClauseVersion, Error> {
+/// longer print it, and those that need it stop until another version is
+/// approved, so the comment saying why is required.
+pub async fn retire(
+    store: &Store,
+    actor: &Actor,
+    id: Id,
+    review: Review,
+) -> Result<ClauseVersion, Error> {
     policy::allow(actor, Action::ApproveClauses)?;
     let current = get(store, id).await?;
     if current.status != ClauseStatus::Approved {
         return Err(refuse(&current, "retired; only an approved version is"));
     }
+    let comment = review.comment(Some(
+        "say why the text may no longer be used; documents that print it stop until another version is approved",
+    ))?;
     let mut next = current.clone();
     next.status = ClauseStatus::Retired;
     next.retired_by = Some(actor.user_id);
     next.retired_at = Some(Timestamp::now());
+    next.retire_comment = comment;
     one(save(store, actor, vec![(current, next)]).await?)
 }
 

@@ -70,6 +70,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "forecast",
         include_str!("../../migrations/sqlite/0011_forecast.sql"),
     ),
+    (
+        12,
+        "clause_retire_comment",
+        include_str!("../../migrations/sqlite/0012_clause_retire_comment.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -126,6 +131,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "forecast",
         include_str!("../../migrations/postgres/0011_forecast.sql"),
+    ),
+    (
+        12,
+        "clause_retire_comment",
+        include_str!("../../migrations/postgres/0012_clause_retire_comment.sql"),
     ),
 ];
 

@@ -126,13 +126,18 @@ async fn reject(
     ))
 }
 
-/// Legal takes an approved version out of use.
+/// Legal takes an approved version out of use, saying why (`comment`).
 #[utoipa::path(post, path = "/clause-versions/{id}/retire", tag = "clauses",
-    params(("id" = String, Path, format = Uuid)),
+    params(("id" = String, Path, format = Uuid)), request_body = Review,
     responses((status = 200, body = ClauseVersion), (status = 403, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
-async fn retire(State(store): State<Store>, actor: Actor, PathId(id): PathId) -> Answer {
-    Ok(Json(workflow::retire(&store, &actor, id).await?))
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn retire(
+    State(store): State<Store>,
+    actor: Actor,
+    PathId(id): PathId,
+    ApiJson(review): ApiJson<Review>,
+) -> Answer {
+    Ok(Json(workflow::retire(&store, &actor, id, review).await?))
 }
 
 /// The version's text word by word against `against`, else its variant's

@@ -9,6 +9,7 @@
 //! data, and all data is escaped by the HTML templates.
 
 mod approvals;
+mod clauses;
 pub(super) mod csrf;
 mod deal;
 mod deals;
@@ -55,6 +56,22 @@ pub fn routes() -> Router<AppState> {
         .route("/approvals/{id}", post(approvals::decide))
         .route("/forecast", get(forecast::page))
         .route("/forecast/report", post(forecast::report))
+        .route(
+            "/clauses",
+            get(clauses::library::page).post(clauses::library::create),
+        )
+        .route("/clauses/{key}", get(clauses::clause::page))
+        .route("/clauses/{key}/versions", post(clauses::clause::write))
+        .route(
+            "/clauses/{key}/versions/{id}",
+            post(clauses::clause::save_draft),
+        )
+        .route(
+            "/clauses/{key}/versions/{id}/retire",
+            post(clauses::clause::retire),
+        )
+        .route("/reviews", get(clauses::reviews::queue))
+        .route("/reviews/{id}", post(clauses::reviews::decide))
         .route("/static/{file}", get(view::asset))
 }
 

@@ -59,6 +59,26 @@ const PAGES: &[(&str, &str)] = &[
         "error.html",
         include_str!("../../../templates/web/error.html"),
     ),
+    (
+        "clause_forms.html",
+        include_str!("../../../templates/web/clause_forms.html"),
+    ),
+    (
+        "diff.html",
+        include_str!("../../../templates/web/diff.html"),
+    ),
+    (
+        "clauses.html",
+        include_str!("../../../templates/web/clauses.html"),
+    ),
+    (
+        "clause.html",
+        include_str!("../../../templates/web/clause.html"),
+    ),
+    (
+        "reviews.html",
+        include_str!("../../../templates/web/reviews.html"),
+    ),
 ];
 
 /// The HTML templates; autoescaping is on for `.html`, so every value is
