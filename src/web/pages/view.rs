@@ -51,6 +51,26 @@ const PAGES: &[(&str, &str)] = &[
         "error.html",
         include_str!("../../../templates/web/error.html"),
     ),
+    (
+        "data.html",
+        include_str!("../../../templates/web/data.html"),
+    ),
+    (
+        "import_report.html",
+        include_str!("../../../templates/web/import_report.html"),
+    ),
+    (
+        "batches.html",
+        include_str!("../../../templates/web/batches.html"),
+    ),
+    (
+        "batch.html",
+        include_str!("../../../templates/web/batch.html"),
+    ),
+    (
+        "batch_problems.html",
+        include_str!("../../../templates/web/batch_problems.html"),
+    ),
 ];
 
 /// The HTML templates; autoescaping is on for `.html`, so every value is
@@ -92,6 +112,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "quote.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/quote.js"),
+    ),
+    (
+        "import.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/import.js"),
+    ),
+    (
+        "batch.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/batch.js"),
     ),
 ];
 
