@@ -20,31 +20,6 @@ const ACCOUNTS: &str = "/api/v1/accounts";
 
 // ---- helpers ---------------------------------------------------------------
 
-/// A `multipart/form-data` body: the `file` part, then text parts.
-fn multipart(file_name: &str, file: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "dealdraft-import-boundary-51c9";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-             filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(b"\r\n");
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// Uploads `file` to the import endpoint as the admin.
 async fn import(
     app: &TestApp,
@@ -52,7 +27,7 @@ async fn import(
     file: &[u8],
     fields: &[(&str, &str)],
 ) -> common::Res {
-    let (content_type, body) = multipart(file_name, file, fields);
+    let (content_type, body) = common::multipart(file_name, file, fields);
     let req = app
         .anonymous(Method::POST, IMPORTS)
         .bearer_auth(&app.admin_token)

@@ -489,11 +489,7 @@ async fn every_workspace_form_needs_its_csrf_token(app: &mut TestApp) {
             for (action, multipart) in pages.iter().flat_map(|p| post_forms(p)) {
                 let page = if multipart {
                     browser
-                        .post_multipart(
-                            &action,
-                            &[("kind", "contacts")],
-                            &[("file", "x.csv", b"a")],
-                        )
+                        .post_file(&action, "x.csv", b"a", &[("kind", "contacts")])
                         .await
                 } else {
                     browser.post(&action, &[("name", "x")]).await

@@ -715,6 +715,32 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// A `multipart/form-data` body: the `file` part, then text parts; its
+/// content type (with the boundary) and bytes.
+pub fn multipart(file_name: &str, file: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "dealdraft-import-boundary-51c9";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"\r\n");
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// Appends `key=value` (encoded) to a path that may already have a query.
 pub fn with_query(path: &str, key: &str, value: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };

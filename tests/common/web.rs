@@ -102,39 +102,18 @@ impl PageClient {
         self.send(Method::POST, path, Some(body)).await
     }
 
-    /// Posts a `multipart/form-data` body of `fields` (name, value) and
-    /// `files` (name, file name, bytes), as a form with a file input does.
-    pub async fn post_multipart(
+    /// Posts a `multipart/form-data` form, as one with a file input
+    /// sends it: `file` as the `file` part named `file_name`, and the text
+    /// `fields`.
+    pub async fn post_file(
         &mut self,
         path: &str,
+        file_name: &str,
+        file: &[u8],
         fields: &[(&str, &str)],
-        files: &[(&str, &str, &[u8])],
     ) -> Page {
-        let boundary = "dealdraft-test-boundary-7f3a9c";
-        let mut bytes = Vec::new();
-        for (name, value) in fields {
-            bytes.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        for (name, file_name, content) in files {
-            bytes.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
-                     filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            bytes.extend_from_slice(content);
-            bytes.extend_from_slice(b"\r\n");
-        }
-        bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let content_type = format!("multipart/form-data; boundary={boundary}");
-        self.send(Method::POST, path, Some((content_type, bytes)))
-            .await
+        let body = super::multipart(file_name, file, fields);
+        self.send(Method::POST, path, Some(body)).await
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {

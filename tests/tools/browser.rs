@@ -107,7 +107,8 @@ impl Browser {
         panic!("could not make the viewport {width}×{height}");
     }
 
-    async fn js(&self, script: &str) -> Value {
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> Value {
         let result = self.client.execute(script, vec![]).await;
         result.unwrap_or_else(|e| panic!("script {script:?} failed: {e}"))
     }
@@ -158,6 +159,14 @@ impl Browser {
         cleared.unwrap_or_else(|e| panic!("clear {css:?}: {e}"));
         let typed = el.send_keys(text).await;
         typed.unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
+    }
+
+    /// Chooses the file at `path` (absolute) in the file input matching css.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        let el = self.wait_for(css).await;
+        let path = path.to_str().expect("a UTF-8 path");
+        let chosen = el.send_keys(path).await;
+        chosen.unwrap_or_else(|e| panic!("choose {path} in {css:?}: {e}"));
     }
 
     async fn wait_for(&self, css: &str) -> Element {

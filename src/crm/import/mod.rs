@@ -210,6 +210,9 @@ impl Known {
     }
 }
 
+/// The largest file an import takes: some 100,000 contacts of CSV.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
 /// Imports `bytes` (a CSV or vCard file) as `actor`.
 pub async fn import(
     store: &Store,
@@ -218,6 +221,13 @@ pub async fn import(
     options: ImportOptions,
 ) -> Result<Report, Error> {
     policy::allow(actor, Action::CreateCrm)?;
+    // Said plainly: read as CSV, an empty file would lack "a header row".
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            "file",
+            "the file is empty: choose a CSV or vCard file",
+        ));
+    }
     let read_error = |e: rows::ReadError| Error::invalid("file", e.to_string());
     let (format, rows, ignored, people) = if rows::is_vcard(bytes) {
         (

@@ -85,11 +85,8 @@ async fn create(
     })
 }
 
-/// The largest file an import takes: some 100,000 contacts of CSV.
-pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
-        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024))
+        .layer(DefaultBodyLimit::max(import::MAX_FILE_BYTES + 64 * 1024))
 }

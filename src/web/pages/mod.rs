@@ -9,8 +9,10 @@
 //! data, and all data is escaped by the HTML templates.
 
 mod approvals;
+mod batches;
 mod clauses;
 pub(super) mod csrf;
+mod data;
 mod deal;
 mod deals;
 mod forecast;
@@ -20,7 +22,7 @@ mod session;
 mod view;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, OriginalUri};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, OriginalUri};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -31,6 +33,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::auth::users::User;
 use crate::crm;
+use crate::crm::import;
 use crate::documents;
 use crate::error::Error;
 use crate::store::{Id, Store};
@@ -72,6 +75,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/reviews", get(clauses::reviews::queue))
         .route("/reviews/{id}", post(clauses::reviews::decide))
+        .route("/data", get(data::page))
+        .route(
+            "/data/import",
+            post(data::import).layer(DefaultBodyLimit::max(import::MAX_FILE_BYTES + 64 * 1024)),
+        )
+        .route("/batches", get(batches::list).post(batches::start))
+        .route("/batches/{id}", get(batches::page))
         .route("/static/{file}", get(view::asset))
 }
 
@@ -104,18 +114,7 @@ impl IntoResponse for PageError {
 /// details stay in the log.
 pub fn error_page(e: &Error) -> Response {
     let (status, _) = e.status_and_code();
-    let message = match e {
-        Error::Internal(_) | Error::Store(_) => {
-            tracing::error!(error = %e, "a page failed");
-            "Something went wrong on our side. Please try again.".to_owned()
-        }
-        Error::Validation(fields) => fields
-            .iter()
-            .map(|(field, problem)| format!("{field}: {problem}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
+    let message = describe(e);
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not for your role",
@@ -132,6 +131,23 @@ pub fn error_page(e: &Error) -> Response {
         Html("<!doctype html><title>Error</title><p>This page could not be shown.</p>".to_owned())
     });
     (status, body).into_response()
+}
+
+/// What a page tells its user of `e`: each field with its problem, and
+/// nothing of an internal failure but that it happened (it is logged).
+pub fn describe(e: &Error) -> String {
+    match e {
+        Error::Internal(_) | Error::Store(_) => {
+            tracing::error!(error = %e, "a page failed");
+            "Something went wrong on our side. Please try again.".to_owned()
+        }
+        Error::Validation(fields) => fields
+            .iter()
+            .map(|(field, problem)| format!("{field}: {problem}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 /// The page for a path nothing serves.

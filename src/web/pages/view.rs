@@ -79,6 +79,26 @@ const PAGES: &[(&str, &str)] = &[
         "reviews.html",
         include_str!("../../../templates/web/reviews.html"),
     ),
+    (
+        "data.html",
+        include_str!("../../../templates/web/data.html"),
+    ),
+    (
+        "import_report.html",
+        include_str!("../../../templates/web/import_report.html"),
+    ),
+    (
+        "batches.html",
+        include_str!("../../../templates/web/batches.html"),
+    ),
+    (
+        "batch.html",
+        include_str!("../../../templates/web/batch.html"),
+    ),
+    (
+        "batch_problems.html",
+        include_str!("../../../templates/web/batch_problems.html"),
+    ),
 ];
 
 /// The HTML templates; autoescaping is on for `.html`, so every value is
@@ -135,6 +155,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "quote.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/quote.js"),
+    ),
+    (
+        "import.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/import.js"),
+    ),
+    (
+        "batch.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/batch.js"),
     ),
 ];
 
