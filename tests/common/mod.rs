@@ -10,6 +10,8 @@
 //! subset of it, hence the one `allow(dead_code)`.
 #![allow(dead_code)]
 
+pub mod forms;
+
 use std::fmt;
 use std::time::Duration;
 
