@@ -9,12 +9,15 @@
 //! data, and all data is escaped by the HTML templates.
 
 mod approvals;
+mod audit;
 pub(super) mod csrf;
 mod deal;
 mod deals;
 mod form;
 mod quote;
 mod session;
+mod settings;
+mod users;
 mod view;
 
 use axum::Router;
@@ -49,6 +52,12 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}/send", post(deal::send))
         .route("/approvals", get(approvals::queue))
         .route("/approvals/{id}", post(approvals::decide))
+        .route("/admin/users", get(users::list).post(users::invite))
+        .route("/admin/users/{id}", get(users::page).post(users::update))
+        .route("/admin/users/{id}/active", post(users::set_active))
+        .route("/admin/users/{id}/reassign", post(users::reassign))
+        .route("/admin/settings", get(settings::page).post(settings::save))
+        .route("/audit", get(audit::log))
         .route("/static/{file}", get(view::asset))
 }
 
