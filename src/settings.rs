@@ -20,7 +20,7 @@ use crate::store::records::{self, Updated};
 use crate::store::{Amount, Id, JsonText, Sql, Store, Timestamp, Tx};
 
 /// The roles that give discounts, and so have an approval threshold.
-const DISCOUNTING_ROLES: [&str; 3] = ["rep", "manager", "admin"];
+pub const DISCOUNTING_ROLES: [&str; 3] = ["rep", "manager", "admin"];
 
 /// The seller, as documents introduce them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]

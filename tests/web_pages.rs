@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::web::PageClient as Browser;
+use common::web::{PageClient as Browser, unescape};
 use common::{TestApp, both_backends, id_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -418,11 +418,6 @@ async fn each_role_reaches_its_workspaces_and_no_other(app: &mut TestApp) {
 }
 
 both_backends!(each_role_reaches_its_workspaces_and_no_other);
-
-/// An attribute as the browser reads it: the templates escape `/` and `&`.
-fn unescape(text: &str) -> String {
-    text.replace("&#x2F;", "/").replace("&amp;", "&")
-}
 
 /// The post forms of `html`: their action and whether they send files.
 fn post_forms(html: &str) -> Vec<(String, bool)> {

@@ -1,6 +1,7 @@
 //! Who is acting and what they may do: users and roles, password hashing,
 //! sign-in sessions and their throttling, and the permission policy.
 
+pub mod invite;
 pub mod password;
 pub mod policy;
 pub mod sessions;

@@ -10,6 +10,7 @@ use chrono::{TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::policy::{self, Action};
 use super::users::User;
 use super::{Actor, Role, password, throttle};
 use crate::audit;
@@ -237,6 +238,36 @@ pub async fn change_password(
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct LastSignIn {
+    user_id: Id,
+    at: Timestamp,
+}
+
+/// When each of `users` last signed in, as far as the sessions tell: a
+/// session is forgotten when it is signed out of or ended, so a user with
+/// none left has no entry.
+pub async fn last_sign_ins(
+    store: &Store,
+    actor: &Actor,
+    users: &[Id],
+) -> Result<HashMap<Id, Timestamp>, Error> {
+    policy::allow(actor, Action::Administer)?;
+    if users.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql =
+        Sql::new("SELECT user_id, MAX(created_at) AS at FROM sessions WHERE user_id IN (");
+    sql.bind_list(users.iter().copied())
+        .push(") GROUP BY user_id");
+    Ok(store
+        .fetch_all::<LastSignIn>(&sql)
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id, row.at))
+        .collect())
 }
 
 /// 256 random bits as hex: what sessions and the web forms' first CSRF token use.

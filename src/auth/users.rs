@@ -12,7 +12,7 @@ use crate::error::{Error, FieldErrors};
 use crate::input::bool_param;
 use crate::store::records::{self, Filter, Filters, Meta, Record, Updated};
 use crate::store::search::join_present;
-use crate::store::{Id, Sql, Store, Tx, Value};
+use crate::store::{Count, Id, Sql, Store, Tx, Value};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct User {
@@ -165,12 +165,40 @@ impl Resource for User {
         if let Some(new) = self.new_password.take() {
             self.password_hash = Some(password::hash(new).await?);
         }
+        if let Some(current) = current {
+            keep_an_admin(tx, current, self).await?;
+        }
         // Deactivation takes effect at once: the user's sessions end.
         if current.is_some_and(|c| c.active) && !self.active {
             sessions::end_all(tx, self.meta.id, None).await?;
         }
         Ok(())
     }
+}
+
+/// Refuses the change of `before` into `after` when it would leave no
+/// active admin who can sign in: no one could manage users or settings
+/// any more but from the command line.
+async fn keep_an_admin(tx: &mut Tx, before: &User, after: &User) -> Result<(), Error> {
+    let signs_in_as_admin =
+        |u: &User| u.active && u.role == Role::Admin && u.password_hash.is_some();
+    if !signs_in_as_admin(before) || signs_in_as_admin(after) {
+        return Ok(());
+    }
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM users WHERE role = ");
+    sql.bind(Role::Admin)
+        .push(" AND active = ")
+        .bind(true)
+        .push(" AND password_hash IS NOT NULL AND id <> ")
+        .bind(before.meta.id);
+    let others = tx.fetch_optional::<Count>(&sql).await?.map_or(0, |c| c.n);
+    if others == 0 {
+        return Err(Error::conflict(format!(
+            "{} is the last active admin who can sign in: make another user an admin first",
+            before.email
+        )));
+    }
+    Ok(())
 }
 
 /// The actor of a command-line action taken in the name of the user with
@@ -211,7 +239,8 @@ pub async fn sellers(store: &Store, actor: &Actor) -> Result<Vec<Seller>, Error>
     Ok(store.fetch_all(&sql).await?)
 }
 
-/// How many records a reassignment moved.
+/// How many accounts, contacts and deals: what a user owns, or what a
+/// reassignment moved.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Reassigned {
     pub accounts: u64,
@@ -252,6 +281,30 @@ pub async fn reassign(
     };
     tx.commit().await?;
     Ok(moved)
+}
+
+/// How many accounts, contacts and deals `user` owns: what a reassignment
+/// would move.
+pub async fn owned(store: &Store, actor: &Actor, user: Id) -> Result<Reassigned, Error> {
+    policy::allow(actor, Action::Administer)?;
+    let count = |table: &str| {
+        let mut sql = Sql::new(format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE owner_id = "
+        ));
+        sql.bind(user);
+        async move {
+            let n = store
+                .fetch_optional::<Count>(&sql)
+                .await?
+                .map_or(0, |c| c.n);
+            Ok::<u64, Error>(u64::try_from(n).unwrap_or_default())
+        }
+    };
+    Ok(Reassigned {
+        accounts: count("accounts").await?,
+        contacts: count("contacts").await?,
+        deals: count("deals").await?,
+    })
 }
 
 /// Gives every `R` owned by `from` to `to` through the record repository, so

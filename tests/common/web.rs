@@ -22,6 +22,31 @@ pub struct Page {
     pub body: String,
 }
 
+/// An attribute's text as a browser reads it: the templates escape `/`,
+/// `=` and `&` in attributes.
+pub fn unescape(text: &str) -> String {
+    text.replace("&#x2F;", "/")
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&")
+}
+
+impl Page {
+    /// Where the page's links lead.
+    pub fn links(&self) -> Vec<String> {
+        self.body
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(unescape)
+            .collect()
+    }
+
+    /// The first link whose address contains `part`.
+    pub fn link_with(&self, part: &str) -> Option<String> {
+        self.links().into_iter().find(|href| href.contains(part))
+    }
+}
+
 impl PageClient {
     pub fn new(app: &TestApp) -> PageClient {
         PageClient {

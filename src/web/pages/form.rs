@@ -2,12 +2,14 @@
 //! its CSRF token checked, turned into the JSON the domain functions take,
 //! and the redirect back with a notice the page shows once.
 
+use std::collections::BTreeMap;
+
 use axum::Form;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::{Signed, csrf};
 use crate::auth::Actor;
@@ -107,6 +109,140 @@ impl Posted {
     /// `done`, or the error as a page; the form's answer either way.
     pub fn answer(done: Result<Response, Error>) -> Response {
         done.unwrap_or_else(|e| super::error_page(&e))
+    }
+}
+
+/// A form refused for what was typed (422), for a value another record
+/// holds, or because its record changed meanwhile (409): shown again on
+/// its own page with the reason, each field's problem beside it and, but
+/// after a concurrent change, what was typed, so nothing typed is lost.
+/// Any other error is the error page's.
+pub struct Refused {
+    pub status: StatusCode,
+    /// Which of the page's forms it was.
+    pub form: &'static str,
+    pub message: String,
+    /// Problems by the name of the form's input.
+    pub problems: BTreeMap<String, String>,
+    /// Every problem on a line of its own, as the domain named it.
+    summary: Vec<String>,
+    /// What was typed; `None` after a concurrent change, when the form
+    /// shows the fresh values instead.
+    pub typed: Option<Fields>,
+}
+
+impl Refused {
+    /// `e`, the answer to `form` posted with `fields`, as a refusal; an
+    /// error that is not one comes back as it was.
+    pub fn of(e: Error, form: &'static str, fields: &Fields) -> Result<Refused, Error> {
+        let (status, _) = e.status_and_code();
+        let (message, problems, typed) = match e {
+            Error::Validation(problems) => (
+                "Not saved: please correct the fields marked below.".to_owned(),
+                problems,
+                Some(fields.clone()),
+            ),
+            Error::Conflict {
+                message,
+                current_version: Some(_),
+                fields: problems,
+            } => (
+                format!(
+                    "Not saved: {message}. The form shows the current values now; \
+                     make your change again if it is still needed."
+                ),
+                problems,
+                None,
+            ),
+            Error::Conflict {
+                message,
+                current_version: None,
+                fields: problems,
+            } => (
+                format!("Not saved: {message}."),
+                problems,
+                Some(fields.clone()),
+            ),
+            other => return Err(other),
+        };
+        Ok(Refused {
+            status,
+            form,
+            message,
+            problems: problems
+                .iter()
+                .map(|(f, p)| (f.to_owned(), p.to_owned()))
+                .collect(),
+            summary: problems.iter().map(|(f, p)| format!("{f}: {p}")).collect(),
+            typed,
+        })
+    }
+
+    /// Renames the problems' fields, from the domain's paths to the names
+    /// of the form's inputs; a field `rename` leaves out keeps its name.
+    /// The summary keeps the domain's names, which say what each is.
+    pub fn renamed(mut self, rename: impl Fn(&str) -> Option<String>) -> Refused {
+        self.problems = std::mem::take(&mut self.problems)
+            .into_iter()
+            .map(|(f, p)| (rename(&f).unwrap_or(f), p))
+            .collect();
+        self
+    }
+
+    /// This refusal if it is of `form`: what that form shows.
+    pub fn of_form(&self, form: &str) -> Option<&Refused> {
+        (self.form == form).then_some(self)
+    }
+
+    /// What was typed into `name`.
+    pub fn typed(&self, name: &str) -> Option<&str> {
+        self.typed.as_ref().and_then(|fields| field(fields, name))
+    }
+
+    /// The page's view of it: which form, and the reason.
+    pub fn view(&self) -> Value {
+        json!({"form": self.form, "message": self.message, "problems": self.summary})
+    }
+}
+
+/// One input of a form as its template shows it: its name, label, value
+/// (what was typed when `refused`, else `stored`) and its problem, if any.
+pub fn input(name: &str, label: &str, stored: Option<String>, refused: Option<&Refused>) -> Value {
+    let value = match refused.and_then(|r| r.typed.as_ref()) {
+        Some(typed) => field(typed, name).map(str::to_owned),
+        None => stored,
+    };
+    json!({
+        "name": name,
+        "label": label,
+        "value": value.unwrap_or_default(),
+        "problem": refused.and_then(|r| r.problems.get(name)),
+    })
+}
+
+/// The whole number in `name`, the version a form read: a form without
+/// one did not come from its page.
+pub fn version(fields: &Fields) -> Result<i64, Error> {
+    field(fields, "version")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| Error::invalid("version", "missing: reload the page and try again"))
+}
+
+/// A value of a query or form, unless blank.
+pub fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The address of `path` with the `query` parameters that have a value:
+/// a list's link to another page of itself, with its filters.
+pub fn address(path: &str, query: &[(&str, Option<&str>)]) -> String {
+    let given: Vec<(&str, &str)> = query
+        .iter()
+        .filter_map(|(k, v)| Some((*k, (*v)?)))
+        .collect();
+    match serde_urlencoded::to_string(given).unwrap_or_default() {
+        query if query.is_empty() => path.to_owned(),
+        query => format!("{path}?{query}"),
     }
 }
 

@@ -9,6 +9,7 @@
 //! data, and all data is escaped by the HTML templates.
 
 mod approvals;
+mod audit;
 mod batches;
 mod clauses;
 pub(super) mod csrf;
@@ -19,6 +20,8 @@ mod forecast;
 mod form;
 mod quote;
 mod session;
+mod settings;
+mod users;
 mod view;
 
 use axum::Router;
@@ -82,6 +85,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/batches", get(batches::list).post(batches::start))
         .route("/batches/{id}", get(batches::page))
+        .route("/admin/users", get(users::list).post(users::invite))
+        .route("/admin/users/{id}", get(users::page).post(users::update))
+        .route("/admin/users/{id}/active", post(users::set_active))
+        .route("/admin/users/{id}/reassign", post(users::reassign))
+        .route("/admin/settings", get(settings::page).post(settings::save))
+        .route("/audit", get(audit::log))
         .route("/static/{file}", get(view::asset))
 }
 

@@ -16,6 +16,7 @@ use tera::{Context, Tera};
 
 use crate::digest::sha256_hex;
 use crate::error::Error;
+use crate::store::Timestamp;
 use crate::templates::format;
 
 const PAGES: &[(&str, &str)] = &[
@@ -99,6 +100,30 @@ const PAGES: &[(&str, &str)] = &[
         "batch_problems.html",
         include_str!("../../../templates/web/batch_problems.html"),
     ),
+    (
+        "fields.html",
+        include_str!("../../../templates/web/fields.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../../../templates/web/admin_users.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../../templates/web/admin_user.html"),
+    ),
+    (
+        "admin_invited.html",
+        include_str!("../../../templates/web/admin_invited.html"),
+    ),
+    (
+        "admin_settings.html",
+        include_str!("../../../templates/web/admin_settings.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../../templates/web/audit.html"),
+    ),
 ];
 
 /// The HTML templates; autoescaping is on for `.html`, so every value is
@@ -137,6 +162,11 @@ pub fn render(name: &str, data: &impl Serialize) -> Result<Html<String>, Error> 
         })
         .map(Html)
         .map_err(|e| Error::Internal(format!("the page {name} failed: {e}")))
+}
+
+/// A time as pages show it: to the minute, in UTC, which every page says.
+pub fn moment(t: &Timestamp) -> String {
+    t.0.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The static files, with their content types.
