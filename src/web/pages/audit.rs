@@ -127,7 +127,7 @@ pub async fn log(
     signed: Signed,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
-    let _scope = signed.require(Action::ReadAudit)?;
+    signed.require(Action::ReadAudit)?;
     let actors = audit::actors(&store, &signed.actor).await?;
     let (status, entries, next, problems) = match query.filter() {
         Ok(filter) => {

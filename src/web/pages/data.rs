@@ -56,7 +56,7 @@ enum Outcome {
 
 /// `GET /data`.
 pub async fn page(signed: Signed) -> Result<Response, PageError> {
-    let _scope = signed.require(Action::ReadCrm)?;
+    signed.require(Action::ReadCrm)?;
     Ok(render(&signed, &Chosen::default(), Outcome::Nothing))
 }
 

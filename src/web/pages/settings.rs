@@ -43,7 +43,7 @@ pub async fn page(
     signed: Signed,
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Html<String>, PageError> {
-    let _scope = signed.require(Action::Administer)?;
+    signed.require(Action::Administer)?;
     let current = settings::get(&store).await?;
     Ok(settings_page(
         &signed,

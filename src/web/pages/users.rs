@@ -94,7 +94,7 @@ pub async fn list(
     Query(query): Query<UsersQuery>,
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Html<String>, PageError> {
-    let _scope = signed.require(Action::Administer)?;
+    signed.require(Action::Administer)?;
     Ok(list_page(&state, &signed, &query, notice.text(NOTICES), None).await?)
 }
 
@@ -163,7 +163,7 @@ fn roles() -> Vec<&'static str> {
 /// temporary password, once.
 pub async fn invite(headers: HeaderMap, form: Posted) -> Response {
     let done = async {
-        let _scope = form.signed.require(Action::Administer)?;
+        form.signed.require(Action::Administer)?;
         let input: UserInput =
             crate::input::from_json_value(form.json(&["email", "name", "role", "title", "phone"]))?;
         let credentials = form.state.options.smtp_credentials.as_ref();
@@ -245,7 +245,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(notice): Query<NoticeQuery>,
 ) -> Result<Html<String>, PageError> {
-    let _scope = signed.require(Action::Administer)?;
+    signed.require(Action::Administer)?;
     let id = user_id(&id)?;
     Ok(user_page(&state, &signed, id, notice.text(NOTICES), None).await?)
 }
@@ -336,7 +336,7 @@ async fn answer(
 /// `POST /admin/users/{id}`: name, title, phone and role.
 pub async fn update(Path(id): Path<String>, form: Posted) -> Response {
     let done = async {
-        let _scope = form.signed.require(Action::Administer)?;
+        form.signed.require(Action::Administer)?;
         let user = user_id(&id)?;
         let Value::Object(mut patch) = form.json(&["name", "title", "phone", "role"]) else {
             return Err(Error::Internal("a form is an object".to_owned()));
@@ -353,7 +353,7 @@ pub async fn update(Path(id): Path<String>, form: Posted) -> Response {
 /// or reactivates.
 pub async fn set_active(Path(id): Path<String>, form: Posted) -> Response {
     let done = async {
-        let _scope = form.signed.require(Action::Administer)?;
+        form.signed.require(Action::Administer)?;
         let user = user_id(&id)?;
         let active = match form.field("active") {
             Some("true") => true,
@@ -374,7 +374,7 @@ pub async fn set_active(Path(id): Path<String>, form: Posted) -> Response {
 /// the user chosen.
 pub async fn reassign(Path(id): Path<String>, form: Posted) -> Response {
     let done = async {
-        let _scope = form.signed.require(Action::Administer)?;
+        form.signed.require(Action::Administer)?;
         let user = user_id(&id)?;
         let to_user_id = form
             .text("to_user_id")

@@ -80,7 +80,7 @@ async fn render(
     failure: Option<Failure>,
 ) -> Result<Response, PageError> {
     // Deciding on clauses is granted whole or not at all: no scope to keep.
-    let _ = signed.require(Action::ApproveClauses)?;
+    signed.require(Action::ApproveClauses)?;
     let failure = failure.as_ref();
     let waiting = workflow::queue(store).await?;
     let approved = library::page(
