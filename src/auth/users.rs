@@ -267,3 +267,25 @@ async fn move_owned<R: Record + Clone>(
     }
     Ok(moved)
 }
+
+#[derive(sqlx::FromRow)]
+struct NameRow {
+    id: Id,
+    name: String,
+}
+
+/// The names of users `ids`, in one query: who published or saved the
+/// versions a page lists. Any signed-in user may see who did what in
+/// their workspace, so no permission is asked.
+pub async fn names(
+    store: &Store,
+    ids: &[Id],
+) -> Result<std::collections::HashMap<Id, String>, Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut sql = Sql::new("SELECT id, name FROM users WHERE id IN (");
+    sql.bind_list(ids.iter().copied()).push(")");
+    let rows: Vec<NameRow> = store.fetch_all(&sql).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
