@@ -13,12 +13,15 @@ pub(super) mod csrf;
 mod deal;
 mod deals;
 mod form;
+mod questions;
 mod quote;
 mod session;
+mod templates;
+mod themes;
 mod view;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, OriginalUri};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, OriginalUri};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -31,6 +34,7 @@ use crate::auth::users::User;
 use crate::crm;
 use crate::error::Error;
 use crate::web::AppState;
+use crate::web::extract::UPLOAD_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,6 +53,24 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}/send", post(deal::send))
         .route("/approvals", get(approvals::queue))
         .route("/approvals/{id}", post(approvals::decide))
+        .route("/templates", get(templates::list).post(templates::create))
+        .route("/templates/{key}", get(templates::editor))
+        .route("/templates/{key}/draft", post(templates::save))
+        .route("/templates/{key}/publish", post(templates::publish))
+        .route("/templates/{key}/discard", post(templates::discard))
+        .route(
+            "/templates/{key}/preview",
+            get(templates::saved_preview).post(templates::typed_preview),
+        )
+        .route("/themes", get(themes::list).post(themes::create))
+        .route("/themes/{key}", get(themes::edit).post(themes::save))
+        .route(
+            "/images",
+            post(themes::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/questions", get(questions::list).post(questions::add))
+        .route("/questions/{id}/move", post(questions::reorder))
+        .route("/questions/{id}/active", post(questions::activate))
         .route("/static/{file}", get(view::asset))
 }
 
@@ -81,18 +103,7 @@ impl IntoResponse for PageError {
 /// details stay in the log.
 pub fn error_page(e: &Error) -> Response {
     let (status, _) = e.status_and_code();
-    let message = match e {
-        Error::Internal(_) | Error::Store(_) => {
-            tracing::error!(error = %e, "a page failed");
-            "Something went wrong on our side. Please try again.".to_owned()
-        }
-        Error::Validation(fields) => fields
-            .iter()
-            .map(|(field, problem)| format!("{field}: {problem}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
+    let message = explain(e);
     let title = match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not for your role",
@@ -109,6 +120,23 @@ pub fn error_page(e: &Error) -> Response {
         Html("<!doctype html><title>Error</title><p>This page could not be shown.</p>".to_owned())
     });
     (status, body).into_response()
+}
+
+/// What a page says of `e`: each field with its problem, or what
+/// happened. Internal details stay in the log.
+fn explain(e: &Error) -> String {
+    match e {
+        Error::Internal(_) | Error::Store(_) => {
+            tracing::error!(error = %e, "a page failed");
+            "Something went wrong on our side. Please try again.".to_owned()
+        }
+        Error::Validation(fields) => fields
+            .iter()
+            .map(|(field, problem)| format!("{field}: {problem}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 /// The page for a path nothing serves.
