@@ -5,122 +5,12 @@
 //! deal page's inline fill writing where the field lives.
 
 mod common;
+mod tools;
 
 use common::{TestApp, both_backends, id_of};
-use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, Method, StatusCode, redirect};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A browser's state: its cookies and the token its forms carry.
-struct Browser {
-    client: Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    csp: Option<String>,
-    body: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            client: Client::builder()
-                .redirect(redirect::Policy::none())
-                .build()
-                .expect("a client"),
-            base: app.base_url.clone(),
-            cookies: Vec::new(),
-            csrf: String::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header());
-        if let Some(form) = form {
-            request = request.form(form);
-        }
-        let response = request.send().await.expect("an answer");
-        for set in response.headers().get_all(SET_COOKIE) {
-            let text = set.to_str().expect("ASCII");
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').expect("name=value");
-            self.cookies.retain(|(k, _)| k != name);
-            if !value.is_empty() {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .map(|v: &reqwest::header::HeaderValue| v.to_str().expect("ASCII").to_owned())
-        };
-        let (status, location, csp) = (
-            response.status(),
-            header(LOCATION),
-            header(CONTENT_SECURITY_POLICY),
-        );
-        let body = response.text().await.expect("a body");
-        if let Some(token) = csrf_in(&body) {
-            self.csrf = token;
-        }
-        Page {
-            status,
-            location,
-            csp,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        self.get("/login").await;
-        let csrf = self.csrf.clone();
-        self.post(
-            "/login",
-            &[
-                ("email", email),
-                ("password", password),
-                ("next", "/deals"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await
-    }
-}
-
-fn csrf_in(body: &str) -> Option<String> {
-    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(
-        body[at..]
-            .chars()
-            .take_while(char::is_ascii_hexdigit)
-            .collect(),
-    )
-}
+use tools::pages::Browser;
 
 /// A rep who can sign in, with a deal on an account named `account`.
 async fn rep_with_deal(app: &TestApp, account: &str) -> (String, String, String) {
@@ -167,7 +57,7 @@ async fn rep_with_deal(app: &TestApp, account: &str) -> (String, String, String)
 
 async fn signing_in_and_out_goes_through_the_session_cookie(app: &mut TestApp) {
     let (email, password, _) = rep_with_deal(app, "Brightwater").await;
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     // Signed out, a page sends the browser to sign in and back.
     let page = browser.get("/deals?x=1").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -211,7 +101,7 @@ both_backends!(signing_in_and_out_goes_through_the_session_cookie);
 
 async fn every_form_needs_its_csrf_token(app: &mut TestApp) {
     let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     // Even signing in.
     browser.get("/login").await;
     let page = browser
@@ -258,7 +148,7 @@ both_backends!(every_form_needs_its_csrf_token);
 async fn crm_text_is_text_on_every_page(app: &mut TestApp) {
     let hostile = "<script>alert(1)</script> & \"quotes\"";
     let (email, password, deal) = rep_with_deal(app, hostile).await;
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     browser.sign_in(&email, &password).await;
     for path in [
         "/deals".to_owned(),
@@ -289,7 +179,7 @@ both_backends!(crm_text_is_text_on_every_page);
 
 async fn other_roles_pages_and_unknown_pages_are_helpful(app: &mut TestApp) {
     let (email, password, deal) = rep_with_deal(app, "Brightwater").await;
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     browser.sign_in(&email, &password).await;
     let page = browser.get("/approvals").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -297,7 +187,7 @@ async fn other_roles_pages_and_unknown_pages_are_helpful(app: &mut TestApp) {
     assert!(page.body.contains("href=\"/deals\""));
     // Another rep's deal.
     let (other_email, other_password, _) = rep_with_deal(app, "Elsewhere").await;
-    let mut other = Browser::new(app);
+    let mut other = Browser::new(&app.base_url);
     other.sign_in(&other_email, &other_password).await;
     let csrf = other.csrf.clone();
     let page = other
@@ -318,7 +208,7 @@ async fn other_roles_pages_and_unknown_pages_are_helpful(app: &mut TestApp) {
     assert_eq!(api.body["error"]["code"], "not_found");
     // A manager reaches the approvals.
     let (_, manager_email, manager_password) = app.new_user("manager").await;
-    let mut manager = Browser::new(app);
+    let mut manager = Browser::new(&app.base_url);
     manager.sign_in(&manager_email, &manager_password).await;
     assert_eq!(manager.get("/approvals").await.status, StatusCode::OK);
 }
@@ -342,7 +232,7 @@ async fn a_blank_field_is_filled_in_place(app: &mut TestApp) {
     )
     .await
     .expect(200);
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     browser.sign_in(&email, &password).await;
     let page = browser
         .get(&format!("/deals/{deal}?template=call-sheet"))
@@ -428,7 +318,7 @@ async fn the_deal_page_warns_of_credit_remembers_answers_and_previews(app: &mut 
     )
     .await
     .expect(200);
-    let mut browser = Browser::new(app);
+    let mut browser = Browser::new(&app.base_url);
     browser.sign_in(&email, &password).await;
     let page = browser.get(&format!("/deals/{deal}")).await;
     assert!(

@@ -107,7 +107,8 @@ impl Browser {
         panic!("could not make the viewport {width}×{height}");
     }
 
-    async fn js(&self, script: &str) -> Value {
+    /// Runs `script` (a function body; `return` gives the value) in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Value {
         let result = self.client.execute(script, vec![]).await;
         result.unwrap_or_else(|e| panic!("script {script:?} failed: {e}"))
     }

@@ -11,6 +11,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod pages;
 pub mod smtp;
 
 /// The Debian packages the tools come from.
