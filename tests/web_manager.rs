@@ -303,7 +303,7 @@ async fn manager_pages_are_for_their_roles_and_forms_need_their_token(app: &mut 
     assert_eq!(other.status, StatusCode::FORBIDDEN);
     assert_eq!(client.get("/approvals").await.status, StatusCode::FORBIDDEN);
     let bad = client.get("/forecast?rep_id=nobody").await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("rep_id"), "{}", bad.body);
 
     let mut client = PageClient::new(app);

@@ -1,5 +1,6 @@
 //! What changed between two versions of a clause, word by word: what legal
-//! reads before approving.
+//! reads before approving; and, line by line, between two versions of a
+//! template's source.
 
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag};
@@ -144,8 +145,27 @@ pub fn compare(version: &ClauseVersion, base: Option<&ClauseVersion>) -> Version
 /// The word-level diff of `before` and `after`, neighbouring pieces of the
 /// same kind joined.
 pub fn words(before: &str, after: &str) -> Vec<Segment> {
+    joined(similar::utils::diff_words(
+        Algorithm::Patience,
+        before,
+        after,
+    ))
+}
+
+/// The line-level diff of `before` and `after` (each piece ends with its
+/// line break), neighbouring pieces of the same kind joined: what changed
+/// in a source, where words would scatter.
+pub fn lines(before: &str, after: &str) -> Vec<Segment> {
+    joined(similar::utils::diff_lines(
+        Algorithm::Patience,
+        before,
+        after,
+    ))
+}
+
+fn joined(changes: Vec<(ChangeTag, &str)>) -> Vec<Segment> {
     let mut segments: Vec<Segment> = Vec::new();
-    for (tag, text) in similar::utils::diff_words(Algorithm::Patience, before, after) {
+    for (tag, text) in changes {
         let op = match tag {
             ChangeTag::Equal => DiffOp::Equal,
             ChangeTag::Insert => DiffOp::Insert,
@@ -221,6 +241,23 @@ mod tests {
         assert_eq!(
             ops(&words("Same text.", "Same text.")),
             vec![(DiffOp::Equal, "Same text.")]
+        );
+    }
+
+    #[test]
+    fn a_changed_line_is_removed_and_added_whole() {
+        let s = lines(
+            "# Offer\nFor {{ a }}.\nThanks.\n",
+            "# Offer\nFor {{ b }}.\nThanks.\n",
+        );
+        assert_eq!(
+            ops(&s),
+            vec![
+                (DiffOp::Equal, "# Offer\n"),
+                (DiffOp::Delete, "For {{ a }}.\n"),
+                (DiffOp::Insert, "For {{ b }}.\n"),
+                (DiffOp::Equal, "Thanks.\n"),
+            ]
         );
     }
 

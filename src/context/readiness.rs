@@ -14,6 +14,7 @@ use crate::clauses;
 use crate::crm::profiling::Subject as AnswerSubject;
 use crate::error::Error;
 use crate::store::{Id, JsonText, Sql, Store};
+use crate::templates::Engine;
 use crate::templates::store::{self, Published};
 
 /// A blank field a document needs.
@@ -75,9 +76,23 @@ pub async fn missing(
     loaded: &Published,
 ) -> Result<Vec<Missing>, Error> {
     let engine = loaded.engine(true)?;
-    let mut paths = engine
+    let paths = engine
         .blank_fields(&loaded.template.key, &built.value)
         .map_err(|e| Error::invalid("template", e.to_string()))?;
+    fields_of(store, actor, built, &engine, paths).await
+}
+
+/// The record fields behind `paths`, the context paths a template of the
+/// marking `engine` printed blank for `built` (see
+/// [`Engine::blank_fields`]), with the blank fields the rules of its
+/// clauses read.
+pub async fn fields_of(
+    store: &Store,
+    actor: &Actor,
+    built: &Built,
+    engine: &Engine,
+    mut paths: Vec<String>,
+) -> Result<Vec<Missing>, Error> {
     // Which variant of a clause applies depends on the fields its rules
     // read.
     for path in

@@ -316,3 +316,27 @@ pub async fn stage_history(
     sql.bind(deal).push(" ORDER BY changed_at, id");
     Ok(store.fetch_all(&sql).await?)
 }
+
+/// A deal as a picker offers it: its name and its account's.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct DealChoice {
+    pub id: Id,
+    pub name: String,
+    pub account_name: String,
+}
+
+/// The `limit` deals changed most recently, newest first: the ones a
+/// picker of sample deals offers.
+pub async fn recently_updated(
+    store: &Store,
+    actor: &Actor,
+    limit: u32,
+) -> Result<Vec<DealChoice>, Error> {
+    crate::auth::policy::allow(actor, crate::auth::policy::Action::ReadCrm)?;
+    let mut sql = Sql::new(
+        "SELECT d.id AS id, d.name AS name, a.name AS account_name FROM deals d \
+         JOIN accounts a ON a.id = d.account_id ORDER BY d.updated_at DESC, d.id DESC LIMIT ",
+    );
+    sql.bind(i64::from(limit));
+    Ok(store.fetch_all(&sql).await?)
+}

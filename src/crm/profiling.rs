@@ -258,6 +258,57 @@ impl Resource for Question {
     }
 }
 
+/// Moves question `id` (read at `version`) one place up or down among the
+/// questions about the same kind of record, trading places with its
+/// neighbour, in one transaction; at either end it stays where it is.
+pub async fn move_question(
+    store: &Store,
+    actor: &Actor,
+    id: Id,
+    version: i64,
+    up: bool,
+) -> Result<Question, Error> {
+    let scope = policy::require(actor, Action::WriteQuestions)?;
+    let question: Question = super::get(store, id).await?;
+    let mut sql = Sql::new("SELECT * FROM profile_questions WHERE applies_to = ");
+    sql.bind(question.applies_to).push(" ORDER BY position, id");
+    let siblings: Vec<Question> = store.fetch_all(&sql).await?;
+    let at = siblings
+        .iter()
+        .position(|q| q.meta.id == id)
+        .ok_or_else(|| Error::not_found(Question::ENTITY, id))?;
+    let to = match up {
+        true => at.checked_sub(1),
+        false => Some(at + 1).filter(|n| *n < siblings.len()),
+    };
+    let Some(to) = to else {
+        return Ok(question);
+    };
+    // The places the questions hold now, each after the one before, so
+    // that questions given the same position by hand are pulled apart.
+    let mut places: Vec<i64> = siblings.iter().map(|q| q.position).collect();
+    for i in 1..places.len() {
+        places[i] = places[i].max(places[i - 1] + 1);
+    }
+    let mut order = siblings;
+    order.swap(at, to);
+    let mut tx = store.begin().await?;
+    for (question, place) in order.into_iter().zip(places) {
+        if question.position == place {
+            continue;
+        }
+        let read = match question.meta.id == id {
+            true => version,
+            false => question.meta.version,
+        };
+        let mut patch = serde_json::Map::new();
+        patch.insert("position".to_owned(), place.into());
+        super::update_in(&mut tx, actor, Some(scope), question, read, patch).await?;
+    }
+    tx.commit().await?;
+    super::get(store, id).await
+}
+
 fn clean_options(c: &mut Check, options: Vec<String>) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(options.len());

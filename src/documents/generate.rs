@@ -25,6 +25,7 @@ use crate::quotes::{self, Quote};
 use crate::render::{self, Format};
 use crate::store::records::{self, Meta};
 use crate::store::{Id, JsonText, Sql, Store, Timestamp, Tx};
+use crate::templates::Rendered;
 use crate::templates::engine::CLAUSES_KEY;
 use crate::templates::store::{self as template_store, TemplateKind, engine_for};
 
@@ -572,6 +573,44 @@ async fn make(
         false => engine.render(key, context),
     }
     .map_err(|e| Error::invalid("template", e.to_string()))?;
+    lay_out(store, rendered, key, context, format, recorded).await
+}
+
+/// A draft of template `key` already rendered (`rendered`, with
+/// `context`) as an HTML document: with the current theme and newest
+/// assets, kept nowhere.
+pub(super) async fn draft_html(
+    store: &Store,
+    rendered: Rendered,
+    key: &str,
+    context: &Json,
+) -> Result<Vec<u8>, Error> {
+    let recorded = Recorded::New { draft: true };
+    let made = lay_out(
+        store,
+        rendered,
+        key,
+        context,
+        DocumentFormat::Html,
+        recorded,
+    )
+    .await?;
+    Ok(made.bytes)
+}
+
+/// Template `key`, rendered with `context`, made a document in `format`.
+async fn lay_out(
+    store: &Store,
+    rendered: Rendered,
+    key: &str,
+    context: &Json,
+    format: DocumentFormat,
+    recorded: Recorded<'_>,
+) -> Result<Made, Error> {
+    let draft = match recorded {
+        Recorded::New { draft } => draft,
+        Recorded::Was(document) => document.draft,
+    };
     let theme_key = rendered
         .theme
         .clone()

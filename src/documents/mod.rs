@@ -9,6 +9,7 @@
 pub mod generate;
 pub mod report;
 pub mod send;
+pub mod tryout;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -309,7 +309,7 @@ pub async fn sources_of(
 pub struct Published {
     pub template: Template,
     pub sources: BTreeMap<String, String>,
-    /// The version of each of them.
+    /// The version of each of them (an unsaved source has none).
     pub versions: Vec<SourceVersion>,
 }
 
@@ -375,10 +375,35 @@ pub async fn load_sources(store: &Store, key: &str) -> Result<Published, Error> 
         .get(&template.key)
         .cloned()
         .ok_or_else(|| Error::Internal(format!("the published `{}` is missing", template.key)))?;
+    assemble(template, source, &published, true)
+}
+
+/// `template` with `source` in place of its published version, and the
+/// published templates that source includes or extends: an unsaved or
+/// unpublished source, loaded as generation would load it once published.
+/// Its own version is not among the versions: it has none yet.
+pub async fn with_source(
+    store: &Store,
+    template: Template,
+    source: &str,
+) -> Result<Published, Error> {
+    let published = all_published(store).await?;
+    assemble(template, source.to_owned(), &published, false)
+}
+
+/// `template` with `source` and what it reaches of `published`; `own`
+/// says whether `source` is the template's published version.
+fn assemble(
+    template: Template,
+    source: String,
+    published: &BTreeMap<String, (i64, String)>,
+    own: bool,
+) -> Result<Published, Error> {
     let mut sources = BTreeMap::new();
-    gather(&template.key, source, &published, &mut sources)?;
+    gather(&template.key, source, published, &mut sources)?;
     let versions = sources
         .keys()
+        .filter(|key| own || **key != template.key)
         .filter_map(|key| {
             published.get(key).map(|(number, _)| SourceVersion {
                 key: key.clone(),
@@ -527,13 +552,7 @@ pub async fn publish(store: &Store, actor: &Actor, key: &str) -> Result<Template
         )));
     };
     // The draft must load with what it uses, as generation will load it.
-    let mut sources = BTreeMap::new();
-    gather(
-        &current.key,
-        draft.clone(),
-        &all_published(store).await?,
-        &mut sources,
-    )?;
+    let sources = with_source(store, current.clone(), &draft).await?.sources;
     let engine =
         add_sources(Engine::new(), &sources).map_err(|e| Error::invalid("draft", e.to_string()))?;
     // No customer may get language legal has not approved.

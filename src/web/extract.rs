@@ -86,6 +86,10 @@ async fn body_of<S: Send + Sync>(
     })
 }
 
+/// Bodies of image uploads may be this large: room for the largest image
+/// and the form around it.
+pub const UPLOAD_LIMIT: usize = crate::document::assets::MAX_ASSET_BYTES + 64 * 1024;
+
 /// A `multipart/form-data` upload: the one `file` part, its file name, and
 /// the text parts by name.
 pub struct Upload {

@@ -13,11 +13,10 @@ use super::{ErrorBody, PageBody, RawPage, created, immutable_file};
 use crate::auth::Actor;
 use crate::brand::assets::{self, AssetFilter, StoredAsset};
 use crate::crm::ListParams;
-use crate::document::assets::MAX_ASSET_BYTES;
 use crate::error::Error;
 use crate::store::Store;
 use crate::web::AppState;
-use crate::web::extract::{ListArgs, PathId, Upload};
+use crate::web::extract::{ListArgs, PathId, UPLOAD_LIMIT, Upload};
 
 /// Uploads an image as the next version of its name: `multipart/form-data`
 /// with a `file` part (PNG or JPEG, at most 5 MB and 10,000 pixels a side)
@@ -92,6 +91,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(upload, list))
         .routes(routes!(get))
         .routes(routes!(content))
-        // Room for the largest image and the form around it.
-        .layer(DefaultBodyLimit::max(MAX_ASSET_BYTES + 64 * 1024))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
 }

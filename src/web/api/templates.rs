@@ -1,18 +1,22 @@
-//! A template's published versions, starting a new draft, and publishing.
-//! The template records themselves are a collection in `crud`.
+//! A template's published versions, starting a new draft, publishing, and
+//! trying a source out before it is saved. The template records themselves
+//! are a collection in `crud`.
 
 use axum::Json;
 use axum::extract::State;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, Items};
 use crate::auth::Actor;
+use crate::documents::tryout::{self, Tryout};
 use crate::error::Error;
-use crate::store::Store;
+use crate::store::{Id, Store};
 use crate::templates::store::{self, Template, TemplateVersion};
 use crate::web::AppState;
-use crate::web::extract::PathText;
+use crate::web::extract::{ApiJson, PathText};
 
 /// The published versions, newest first; each is what documents made from
 /// it were generated from, and never changes.
@@ -59,8 +63,39 @@ async fn publish(
     Ok(Json(store::publish(&store, &actor, &key).await?))
 }
 
+/// A source to try out as the template, and the deal to try it on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The template's source as being edited; it need not be saved.
+    pub source: String,
+    pub deal_id: Id,
+}
+
+/// Renders `source` as the template for the deal, as a draft document
+/// would be (DRAFT marks, blank fields named where they print), with the
+/// published templates it includes, and keeps nothing. A source that fails
+/// is answered 200 with `error` (its line and column when they are known)
+/// and no `html`; `missing` lists the deal's fields the source prints
+/// blank.
+#[utoipa::path(post, path = "/templates/{id}/preview", tag = "templates",
+    params(("id" = String, Path, description = "the template's key or id")),
+    request_body = PreviewRequest,
+    responses((status = 200, body = Tryout), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn preview(
+    State(store): State<Store>,
+    actor: Actor,
+    PathText(key): PathText,
+    ApiJson(request): ApiJson<PreviewRequest>,
+) -> Result<Json<Tryout>, Error> {
+    let tried = tryout::try_source(&store, &actor, &key, &request.source, request.deal_id).await?;
+    Ok(Json(tried))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_versions, start_draft))
         .routes(routes!(publish))
+        .routes(routes!(preview))
 }

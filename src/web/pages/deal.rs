@@ -5,7 +5,6 @@
 //! button, sending, and the documents made so far.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -504,22 +503,7 @@ pub async fn preview(
         true,
     );
     match generate::preview(&state.store, &signed.actor, request).await {
-        Ok(html) => {
-            let mut response = html.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            // The document styles itself inline and runs nothing.
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
-                ),
-            );
-            response
-        }
+        Ok(html) => view::document(html),
         Err(e) => super::error_page(&e),
     }
 }

@@ -7,7 +7,7 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::form::Posted;
+use super::form::{self, Posted};
 use super::{PageError, Signed, view};
 use crate::auth::policy::Action;
 use crate::documents::{DocumentFormat, report};
@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::forecast::report::{MonthBars, month_bars};
 use crate::forecast::snapshots::{self, AccuracyParams};
 use crate::forecast::{self, ForecastParams};
-use crate::store::{Id, Store};
+use crate::store::Store;
 
 /// The page's query: which period, whose, and when a deal counts as stuck.
 /// Empty fields (a form left at "everyone") mean the defaults.
@@ -26,29 +26,12 @@ pub struct Choice {
     stuck_days: Option<String>,
 }
 
-/// `value` trimmed, `None` when blank.
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 impl Choice {
     fn params(&self) -> Result<ForecastParams, Error> {
-        let rep_id = given(&self.rep_id)
-            .map(|id| {
-                id.parse::<Id>()
-                    .map_err(|_| Error::invalid("rep_id", "choose a rep from the list"))
-            })
-            .transpose()?;
-        let stuck_days = given(&self.stuck_days)
-            .map(|d| {
-                d.parse::<i64>()
-                    .map_err(|_| Error::invalid("stuck_days", "give a whole number of days"))
-            })
-            .transpose()?;
         Ok(ForecastParams {
-            period: given(&self.period).map(str::to_owned),
-            rep_id,
-            stuck_days,
+            period: form::given(&self.period).map(str::to_owned),
+            rep_id: form::param("rep_id", self.rep_id.as_deref())?,
+            stuck_days: form::param("stuck_days", self.stuck_days.as_deref())?,
         })
     }
 }

@@ -87,6 +87,14 @@ impl Posted {
         self.field(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// The `version` of the record the form was read at, which a change
+    /// must name.
+    pub fn version(&self) -> Result<i64, Error> {
+        self.text("version")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::invalid("version", "required: reload the page and try again"))
+    }
+
     /// Every value of `name` (a group of checkboxes).
     pub fn values(&self, name: &str) -> Vec<&str> {
         values_of(&self.fields, name)
@@ -243,6 +251,20 @@ pub fn address(path: &str, query: &[(&str, Option<&str>)]) -> String {
     match serde_urlencoded::to_string(given).unwrap_or_default() {
         query if query.is_empty() => path.to_owned(),
         query => format!("{path}?{query}"),
+    }
+}
+
+/// Query parameter `name` (its `value`, as given) read as a `T`: `None`
+/// when absent or blank; a value that is not one is refused, naming it.
+/// Page queries are read as text and then with this, so that an address
+/// typed wrong gets a page saying so.
+pub fn param<T: std::str::FromStr>(name: &str, value: Option<&str>) -> Result<Option<T>, Error> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::bad_request(name, format!("`{v}` is not a valid value"))),
     }
 }
 

@@ -18,9 +18,12 @@ mod deal;
 mod deals;
 mod forecast;
 mod form;
+mod questions;
 mod quote;
 mod session;
 mod settings;
+mod templates;
+mod themes;
 mod users;
 mod view;
 
@@ -42,6 +45,7 @@ use crate::error::Error;
 use crate::store::{Id, Store};
 use crate::web::AppState;
 use crate::web::api::immutable_file;
+use crate::web::extract::UPLOAD_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -91,6 +95,24 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/reassign", post(users::reassign))
         .route("/admin/settings", get(settings::page).post(settings::save))
         .route("/audit", get(audit::log))
+        .route("/templates", get(templates::list).post(templates::create))
+        .route("/templates/{key}", get(templates::editor))
+        .route("/templates/{key}/draft", post(templates::save))
+        .route("/templates/{key}/publish", post(templates::publish))
+        .route("/templates/{key}/discard", post(templates::discard))
+        .route(
+            "/templates/{key}/preview",
+            get(templates::saved_preview).post(templates::typed_preview),
+        )
+        .route("/themes", get(themes::list).post(themes::create))
+        .route("/themes/{key}", get(themes::edit).post(themes::save))
+        .route(
+            "/images",
+            post(themes::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/questions", get(questions::list).post(questions::add))
+        .route("/questions/{id}/move", post(questions::reorder))
+        .route("/questions/{id}/active", post(questions::activate))
         .route("/static/{file}", get(view::asset))
 }
 
@@ -155,6 +177,7 @@ pub fn describe(e: &Error) -> String {
             .map(|(field, problem)| format!("{field}: {problem}"))
             .collect::<Vec<_>>()
             .join("; "),
+        Error::BadRequest { field, message } => format!("{field}: {message}"),
         other => other.to_string(),
     }
 }

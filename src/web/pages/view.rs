@@ -7,7 +7,9 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use rust_decimal::Decimal;
@@ -124,6 +126,38 @@ const PAGES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../../templates/web/audit.html"),
     ),
+    (
+        "macros.html",
+        include_str!("../../../templates/web/macros.html"),
+    ),
+    (
+        "templates.html",
+        include_str!("../../../templates/web/templates.html"),
+    ),
+    (
+        "template_editor.html",
+        include_str!("../../../templates/web/template_editor.html"),
+    ),
+    (
+        "template_problem.html",
+        include_str!("../../../templates/web/template_problem.html"),
+    ),
+    (
+        "images.html",
+        include_str!("../../../templates/web/images.html"),
+    ),
+    (
+        "themes.html",
+        include_str!("../../../templates/web/themes.html"),
+    ),
+    (
+        "theme.html",
+        include_str!("../../../templates/web/theme.html"),
+    ),
+    (
+        "questions.html",
+        include_str!("../../../templates/web/questions.html"),
+    ),
 ];
 
 /// The HTML templates; autoescaping is on for `.html`, so every value is
@@ -196,7 +230,31 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/batch.js"),
     ),
+    (
+        "editor.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/editor.js"),
+    ),
 ];
+
+/// A generated HTML document, shown in a frame of a page. It styles
+/// itself inline and runs nothing, so it gets a policy of its own: inline
+/// styles, this server's images, no scripts, framed only by this site.
+pub fn document(html: Vec<u8>) -> Response {
+    let mut response = html.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        ),
+    );
+    response
+}
 
 /// `GET /static/{file}`: revalidated on every use (`no-cache` with an
 /// ETag), so a new release's files are picked up at once.
