@@ -789,8 +789,9 @@ proptest! {
     }
 }
 
-/// What the escape documents it changes: line breaks (`\r\n`, `\r`, `\n`)
-/// become line breaks, other control characters vanish; tabs stay.
+/// What the escape documents it changes: line breaks (`\r\n`, `\r`, `\n`,
+/// and U+2028, the line separator the escape writes them as) become line
+/// breaks, other control characters vanish; tabs stay.
 fn documented(value: &str) -> String {
     let mut out = String::new();
     let mut chars = value.chars().peekable();
@@ -801,7 +802,7 @@ fn documented(value: &str) -> String {
                     out.push('\n');
                 }
             }
-            '\n' => out.push('\n'),
+            '\n' | '\u{2028}' => out.push('\n'),
             '\t' => out.push('\t'),
             c if c.is_control() => {}
             c => out.push(c),

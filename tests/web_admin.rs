@@ -14,7 +14,7 @@ mod browser;
 mod common;
 mod tools;
 
-use std::path::PathBuf;
+use browser::screenshot_path as screenshot;
 
 use common::web::{Page, PageClient};
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, both_backends, id_of};
@@ -1260,10 +1260,4 @@ async fn an_admin_deactivates_a_signed_in_rep_and_invites_a_manager_in_the_brows
     rep_browser.close().await;
     admin_browser.close().await;
     app.stop().await;
-}
-
-fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"))
 }

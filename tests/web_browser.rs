@@ -13,18 +13,10 @@ mod browser;
 mod common;
 mod tools;
 
-use std::path::PathBuf;
-
-use browser::Browser;
+use browser::{Browser, screenshot_path as screenshot};
 use common::{Backend, TestApp, id_of};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"))
-}
 
 /// A rep (email, password, token) with a deal on a German account whose
 /// primary contact has no phone.

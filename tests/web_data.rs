@@ -15,10 +15,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use browser::Browser;
+use browser::{Browser, screenshot_path as screenshot};
 use common::web::{Page, PageClient};
 use common::{Backend, TestApp, both_backends, id_of};
 use reqwest::{Method, StatusCode};
@@ -857,12 +856,6 @@ async fn every_form_here_needs_its_csrf_token(app: &mut TestApp) {
 both_backends!(every_form_here_needs_its_csrf_token);
 
 // ---- in a browser -----------------------------------------------------------
-
-fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"))
-}
 
 async fn sign_in(browser: &mut Browser, app: &TestApp, user: &User) {
     browser.goto(&app.url("/login")).await;

@@ -12,9 +12,7 @@ mod browser;
 mod common;
 mod tools;
 
-use std::path::PathBuf;
-
-use browser::Browser;
+use browser::{Browser, screenshot_path as screenshot};
 use common::web::{Page, PageClient};
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp, both_backends, id_of};
 use reqwest::{Method, StatusCode};
@@ -854,12 +852,6 @@ async fn the_library_is_paged(app: &mut TestApp) {
 }
 
 both_backends!(the_library_is_paged);
-
-fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"))
-}
 
 /// A rep's deal, made through the API; the rep's token and the deal.
 async fn rep_with_deal(app: &TestApp) -> (String, String) {

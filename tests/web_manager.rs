@@ -10,10 +10,9 @@ mod browser;
 mod common;
 mod tools;
 
-use std::path::PathBuf;
 use std::str::FromStr;
 
-use browser::Browser;
+use browser::{Browser, screenshot_path as screenshot};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use common::web::PageClient;
 use common::{Backend, TestApp, both_backends, id_of};
@@ -21,12 +20,6 @@ use dealdraft::templates::format;
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"))
-}
 
 /// Someone who can sign in, with an API token.
 struct Person {

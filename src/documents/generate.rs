@@ -553,6 +553,15 @@ enum Recorded<'a> {
     Was(&'a GeneratedDocument),
 }
 
+impl Recorded<'_> {
+    fn draft(&self) -> bool {
+        match self {
+            Recorded::New { draft } => *draft,
+            Recorded::Was(document) => document.draft,
+        }
+    }
+}
+
 /// Renders template `key` of `sources` with `context` as `format`.
 async fn make(
     store: &Store,
@@ -562,10 +571,7 @@ async fn make(
     format: DocumentFormat,
     recorded: Recorded<'_>,
 ) -> Result<Made, Error> {
-    let draft = match recorded {
-        Recorded::New { draft } => draft,
-        Recorded::Was(document) => document.draft,
-    };
+    let draft = recorded.draft();
     // A draft is rendered with the prints marked, to show its blanks.
     let engine = engine_for(sources, draft)?;
     let rendered = match draft {
@@ -607,10 +613,7 @@ async fn lay_out(
     format: DocumentFormat,
     recorded: Recorded<'_>,
 ) -> Result<Made, Error> {
-    let draft = match recorded {
-        Recorded::New { draft } => draft,
-        Recorded::Was(document) => document.draft,
-    };
+    let draft = recorded.draft();
     let theme_key = rendered
         .theme
         .clone()

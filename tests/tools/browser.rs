@@ -6,7 +6,7 @@ use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
@@ -21,6 +21,14 @@ const POLL: Duration = Duration::from_millis(100);
 const FLAGS: &str = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --disable-quic --no-first-run --disable-background-networking --disable-component-update \
     --disable-sync --disable-default-apps --disable-extensions";
+
+/// Where the README's screenshot `name` is kept: the browser tests
+/// photograph the pages at every run.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/screenshots")
+        .join(format!("{name}.png"))
+}
 
 pub struct Browser {
     client: Client,

@@ -67,10 +67,6 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../../templates/web/clause_forms.html"),
     ),
     (
-        "diff.html",
-        include_str!("../../../templates/web/diff.html"),
-    ),
-    (
         "clauses.html",
         include_str!("../../../templates/web/clauses.html"),
     ),

@@ -192,32 +192,3 @@ pub async fn decide(Path(id): Path<String>, posted: Posted) -> Response {
         Err(e) => again(&posted, form_id, e).await,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use crate::web::pages::view;
-
-    /// The diff block keeps the text exactly: no whitespace of the
-    /// template's own slips between the words.
-    #[test]
-    fn the_diff_is_the_text_with_its_changes_marked() {
-        let segments = crate::clauses::diff::words(
-            "Liability is capped at 12 months of fees.",
-            "Liability is capped at 24 months of fees.",
-        );
-        let html = view::render(
-            "diff.html",
-            &json!({"item": {"diff": {"segments": segments}, "version": {"id": "x"}}}),
-        )
-        .expect("renders");
-        assert!(
-            html.0.contains(
-                "<div class=\"diff\" id=\"diff-x\">Liability is capped at <del>12</del><ins>24</ins> months of fees.</div>"
-            ),
-            "{}",
-            html.0
-        );
-    }
-}
