@@ -503,3 +503,92 @@ async fn every_workspace_form_needs_its_csrf_token(app: &mut TestApp) {
 }
 
 both_backends!(every_workspace_form_needs_its_csrf_token);
+
+/// Every user changes their own password on `/account`: the current one
+/// is asked, the new one twice; nothing typed into a password input is
+/// ever sent back; the session the change is made from stays signed in
+/// and every other one ends.
+async fn a_user_changes_their_password_on_their_account_page(app: &mut TestApp) {
+    let (_, email, password) = app.new_user("marketing").await;
+    let token = app.login(&email, &password).await.expect(200)["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let mut browser = Browser::new(app);
+    browser.sign_in(&email, &password).await;
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&email), "{}", page.body);
+    let csrf = browser.csrf.clone();
+    let new = "a much longer passphrase";
+    for (old, new_password, repeat, field) in [
+        ("not my password", new, new, "old_password"),
+        (
+            password.as_str(),
+            new,
+            "a different one entirely",
+            "repeat_password",
+        ),
+        (password.as_str(), "short", "short", "new_password"),
+    ] {
+        let page = browser
+            .post(
+                "/account/password",
+                &[
+                    ("old_password", old),
+                    ("new_password", new_password),
+                    ("repeat_password", repeat),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(
+            page.body.contains(&format!("id=\"p-{field}\"")),
+            "{field} is named beside its input: {}",
+            page.body
+        );
+        for typed in [old, new_password, repeat] {
+            assert!(!page.body.contains(typed), "{typed:?} was sent back");
+        }
+    }
+    let forged = browser
+        .post(
+            "/account/password",
+            &[
+                ("old_password", &password),
+                ("new_password", new),
+                ("repeat_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Nothing was changed so far: the API session still works.
+    app.request_as(Some(&token), Method::GET, "/api/v1/me", None)
+        .await
+        .expect(200);
+    let page = browser
+        .post(
+            "/account/password",
+            &[
+                ("old_password", &password),
+                ("new_password", new),
+                ("repeat_password", new),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/account?notice=password"));
+    let page = browser.get("/account?notice=password").await;
+    assert_eq!(page.status, StatusCode::OK, "this session goes on");
+    assert!(page.body.contains("Your password is changed"));
+    let other = app
+        .request_as(Some(&token), Method::GET, "/api/v1/me", None)
+        .await;
+    assert_eq!(other.status, 401, "the other session ended");
+    assert_eq!(app.login(&email, &password).await.status, 401);
+    app.login(&email, new).await.expect(200);
+}
+
+both_backends!(a_user_changes_their_password_on_their_account_page);

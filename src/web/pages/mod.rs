@@ -8,6 +8,7 @@
 //! styles (see `super::security_headers`), so no script is ever built from
 //! data, and all data is escaped by the HTML templates.
 
+mod account;
 mod approvals;
 mod audit;
 mod batches;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/deals") }))
         .route("/login", get(session::form).post(session::sign_in))
         .route("/logout", post(session::sign_out))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
         .route("/deals", get(deals::mine))
         .route("/search", get(deals::search))
         .route("/deals/{id}", get(deal::page))

@@ -27,6 +27,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../../templates/web/base.html"),
     ),
     (
+        "account.html",
+        include_str!("../../../templates/web/account.html"),
+    ),
+    (
         "login.html",
         include_str!("../../../templates/web/login.html"),
     ),
