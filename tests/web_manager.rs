@@ -66,8 +66,12 @@ async fn deal(app: &TestApp, rep: &Person, name: &str, extra: Value) -> String {
 }
 
 /// A quote 20.44 % off list (over a rep's threshold), submitted.
-async fn quote_waiting(app: &TestApp, rep: &Person, deal: &str) -> Value {
-    let catalog = common::eur_book(app).await;
+async fn quote_waiting(
+    app: &TestApp,
+    rep: &Person,
+    deal: &str,
+    catalog: &common::EurBook,
+) -> Value {
     let quote = post(
         app,
         rep,
@@ -110,7 +114,8 @@ async fn a_manager_approves_a_quote_and_the_rep_sees_it_approved() {
         json!({"stage": "negotiation"}),
     )
     .await;
-    let quote = quote_waiting(&app, &rep, &deal_id).await;
+    let catalog = common::eur_book(&app).await;
+    let quote = quote_waiting(&app, &rep, &deal_id, &catalog).await;
     assert_eq!(quote["status"], "pending_approval");
     let Some(mut browser) = Browser::start(1280, 900).await else {
         return;
@@ -271,7 +276,8 @@ async fn manager_pages_are_for_their_roles_and_forms_need_their_token(app: &mut 
     let rep = person(app, "rep").await;
     let manager = person(app, "manager").await;
     let deal_id = deal(app, &rep, "Quay lights", json!({"stage": "proposal"})).await;
-    let quote = quote_waiting(app, &rep, &deal_id).await;
+    let catalog = common::eur_book(app).await;
+    let quote = quote_waiting(app, &rep, &deal_id, &catalog).await;
     for role in ["marketing", "legal"] {
         let who = person(app, role).await;
         let mut client = PageClient::new(app);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::web::{PageClient as Browser, unescape};
+use common::web::{Page, PageClient as Browser, unescape};
 use common::{TestApp, both_backends, id_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -437,15 +437,12 @@ fn post_forms(html: &str) -> Vec<(String, bool)> {
 
 /// The pages one step into a workspace from its first page (an editor, a
 /// clause, a user), a few of each.
-fn inner_links(html: &str, workspace: &str) -> Vec<String> {
-    let html = unescape(html);
-    let mut links: Vec<String> = html
-        .match_indices(&format!("href=\"{workspace}/"))
-        .filter_map(|(at, _)| {
-            let link = html[at + 6..].split('"').next()?;
-            Some(link.to_owned())
-        })
-        .filter(|link| !link.contains("/api/"))
+fn inner_links(page: &Page, workspace: &str) -> Vec<String> {
+    let inside = format!("{workspace}/");
+    let mut links: Vec<String> = page
+        .links()
+        .into_iter()
+        .filter(|link| link.starts_with(&inside))
         .collect();
     links.dedup();
     links.truncate(3);
@@ -476,8 +473,8 @@ async fn every_workspace_form_needs_its_csrf_token(app: &mut TestApp) {
             if !roles.contains(&role) {
                 continue;
             }
-            let first = browser.get(workspace).await.body;
-            let mut pages = vec![first.clone()];
+            let first = browser.get(workspace).await;
+            let mut pages = vec![first.body.clone()];
             for link in inner_links(&first, workspace) {
                 pages.push(browser.get(&link).await.body);
             }

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::form::{self, NoticeQuery, Posted};
@@ -25,24 +26,38 @@ const NOTICES: &[(&str, &str)] = &[
     ),
 ];
 
-/// `GET /approvals`: managers and admins only.
+/// The queue's page: where it goes on from, and a notice.
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    cursor: Option<String>,
+    #[serde(flatten)]
+    notice: NoticeQuery,
+}
+
+/// `GET /approvals`: managers and admins only, a page at a time.
 pub async fn queue(
     State(store): State<Store>,
     signed: Signed,
-    Query(query): Query<NoticeQuery>,
+    Query(query): Query<QueueQuery>,
 ) -> Result<Html<String>, PageError> {
     // Managers decide on others' quotes; the list shows theirs too, marked.
     signed.require(Action::ApproveQuotes)?;
     let page = quotes::list(
         &store,
         &signed.actor,
-        &ListParams::default(),
+        &ListParams {
+            cursor: form::given(&query.cursor).map(str::to_owned),
+            ..ListParams::default()
+        },
         &QuoteFilter {
             status: Some(QuoteStatus::PendingApproval),
             ..QuoteFilter::default()
         },
     )
     .await?;
+    let next = page
+        .next_cursor
+        .map(|c| form::address("/approvals", &[("cursor", Some(&c.encode()))]));
     let mut waiting: Vec<Value> =
         serde_json::from_str(&page.items).map_err(|e| Error::Internal(e.to_string()))?;
     let deal_ids: Vec<Id> = waiting
@@ -68,7 +83,8 @@ pub async fn queue(
     Ok(view::render(
         "approvals.html",
         &json!({"me": signed.layout(), "current": "/approvals", "quotes": waiting,
-                "notice": query.text(NOTICES)}),
+                "notice": query.notice.text(NOTICES),
+                "next": next, "first": query.cursor.is_some().then_some("/approvals")}),
     )?)
 }
 

@@ -189,10 +189,7 @@ async fn render(
     };
     let problem = problem.map(|e| {
         let (status, code) = e.status_and_code();
-        json!({"status": status.as_u16(), "code": code, "message": match e {
-            Error::Validation(fields) => fields.iter().map(|(f, p)| format!("{f}: {p}")).collect::<Vec<_>>().join("; "),
-            other => other.to_string(),
-        }})
+        json!({"status": status.as_u16(), "code": code, "message": super::describe(e)})
     });
     let notice = match choice.notice.as_deref() {
         Some("sent") => Some("The document was sent."),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::form::{self, Posted};
 use super::{PageError, Signed, view};
 use crate::auth::policy::Action;
+use crate::auth::users;
 use crate::documents::{DocumentFormat, report};
 use crate::error::Error;
 use crate::forecast::report::{MonthBars, month_bars};
@@ -58,19 +59,9 @@ pub async fn page(
             rep["href"] = format!("/forecast?{query}").into();
         }
     }
-    // The rep list comes from everyone's forecast, so choosing one rep
-    // still offers the others.
-    let team = match params.rep_id {
-        Some(_) => {
-            let everyone = ForecastParams {
-                rep_id: None,
-                ..params
-            };
-            let all = forecast::forecast(&store, &signed.actor, &everyone).await?;
-            serde_json::to_value(&all.by_rep).map_err(|e| Error::Internal(e.to_string()))?
-        }
-        None => forecast["by_rep"].clone(),
-    };
+    // Everyone who can own a deal, so choosing one rep still offers the
+    // others.
+    let team = users::sellers(&store, &signed.actor).await?;
     let accuracy = snapshots::accuracy(
         &store,
         &signed.actor,
